@@ -1,0 +1,4 @@
+/** An image that is malformed, too large, or cannot be decoded. */
+export class ImageError extends Error {
+  override name = "ImageError";
+}
