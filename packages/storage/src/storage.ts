@@ -37,7 +37,10 @@ export interface Storage {
   head(key: string): Promise<ObjectInfo | null>;
   /** Deleting a missing key succeeds. */
   delete(key: string): Promise<void>;
-  /** Every key starting with `prefix` (a plain string prefix, as in S3), in byte order of the keys. */
+  /**
+   * Every key starting with `prefix` (a plain string prefix, as in S3). The local backend and AWS S3
+   * yield keys in UTF-8 byte order; other S3-compatible servers may use their own order.
+   */
   list(prefix: string): AsyncIterable<ListEntry>;
   /** Presigned URL (S3 only; the local backend uses createLocalUrlSigner instead). */
   signedUrl?(key: string, opts: SignedUrlOptions): Promise<string>;
