@@ -1,4 +1,5 @@
 // Test-only helpers: deterministic random masks and deliberately naive pixel-level references.
+import type { Connectivity } from "../../src/mask/components.ts";
 import type { BinaryMask } from "../../src/mask/types.ts";
 
 /** mulberry32: a tiny seeded PRNG so failures reproduce. */
@@ -79,4 +80,52 @@ export function countOnes(m: BinaryMask): number {
   let n = 0;
   for (const v of m.data) if (v) n++;
   return n;
+}
+
+/** Reference: breadth-first flood fill from each unlabelled pixel in raster order. */
+export function floodLabels(m: BinaryMask, conn: Connectivity, fg = true): { labels: Int32Array; count: number } {
+  const { height: h, width: w } = m;
+  const isFg = (i: number) => (m.data[i] !== 0) === fg;
+  const labels = new Int32Array(h * w);
+  const nbrs =
+    conn === 4
+      ? [
+          [1, 0],
+          [-1, 0],
+          [0, 1],
+          [0, -1],
+        ]
+      : [
+          [1, 0],
+          [-1, 0],
+          [0, 1],
+          [0, -1],
+          [1, 1],
+          [1, -1],
+          [-1, 1],
+          [-1, -1],
+        ];
+  let next = 1;
+  for (let s = 0; s < h * w; s++) {
+    if (!isFg(s) || labels[s]) continue;
+    const queue = [s];
+    labels[s] = next;
+    while (queue.length) {
+      const i = queue.pop()!;
+      const x = i % w;
+      const y = (i - x) / w;
+      for (const [dx, dy] of nbrs) {
+        const nx = x + dx!;
+        const ny = y + dy!;
+        if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
+        const j = ny * w + nx;
+        if (isFg(j) && !labels[j]) {
+          labels[j] = next;
+          queue.push(j);
+        }
+      }
+    }
+    next++;
+  }
+  return { labels, count: next };
 }
