@@ -111,10 +111,16 @@ export class S3Storage implements Storage {
       return { key, size: bytes.byteLength };
     }
     let size = 0;
+    let sourceError: unknown;
     async function* counted(): AsyncGenerator<Uint8Array> {
-      for await (const chunk of byteChunks(body)) {
-        size += chunk.byteLength;
-        yield chunk;
+      try {
+        for await (const chunk of byteChunks(body)) {
+          size += chunk.byteLength;
+          yield chunk;
+        }
+      } catch (err) {
+        sourceError = err;
+        throw err;
       }
     }
     const upload = new Upload({
@@ -123,7 +129,13 @@ export class S3Storage implements Storage {
       ...(this.partSize !== undefined && { partSize: this.partSize }),
       ...(this.queueSize !== undefined && { queueSize: this.queueSize }),
     });
-    await upload.done();
+    try {
+      await upload.done();
+    } catch (err) {
+      // When the body fails, Upload aborts the multipart upload; if that abort fails too (some servers
+      // lack AbortMultipartUpload) its error would hide the real cause, so report the body's error.
+      throw sourceError ?? err;
+    }
     return { key, size };
   }
 

@@ -1,6 +1,7 @@
 // Integration tests against s3rver, a local S3 protocol server started on a free loopback port.
 import { createHash } from "node:crypto";
 import { createServer } from "node:net";
+import { Readable } from "node:stream";
 import { HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type {
@@ -93,6 +94,19 @@ describe("S3 backend against s3rver", () => {
     // The server's own view: s3rver's ETag is the MD5 of the stored bytes (no SDK chunk framing).
     const raw = await s.client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
     expect(raw.ETag?.replace(/"/g, "")).toBe(createHash("md5").update(data).digest("hex"));
+  });
+
+  it("a stream failing after a multipart upload has begun leaves no object", async () => {
+    const s = open();
+    const failing = Readable.from(
+      (async function* () {
+        yield seededBytes(6 * 1024 * 1024, 9); // more than one 5 MiB part: the upload is multipart by now
+        throw new Error("camera unplugged");
+      })(),
+      { objectMode: false },
+    );
+    await expect(s.put("big/failed.bin", failing)).rejects.toThrow("camera unplugged");
+    expect(await s.head("big/failed.bin")).toBeNull();
   });
 
   it("list() follows continuation tokens page by page", async () => {
