@@ -4,9 +4,7 @@ import { LocalStorage } from "./local.ts";
 import { S3Storage, normalizeS3Prefix, type S3StorageConfig, type S3StorageOptions } from "./s3.ts";
 import { StorageConfigError, type Storage } from "./storage.ts";
 
-export type StorageConfig =
-  | { kind: "local"; root: string }
-  | ({ kind: "s3" } & S3StorageConfig);
+export type StorageConfig = { kind: "local"; root: string } | ({ kind: "s3" } & S3StorageConfig);
 
 export type StorageEnv = Record<string, string | undefined>;
 
@@ -40,16 +38,23 @@ function parseBool(env: StorageEnv, name: string, fallback: boolean): boolean {
   return fail(`${name} must be true or false, got "${raw}"`, name);
 }
 
-export function storageConfigFromEnv(env: StorageEnv = process.env, opts: FromEnvOptions = {}): StorageConfig {
+export function storageConfigFromEnv(
+  env: StorageEnv = process.env,
+  opts: FromEnvOptions = {},
+): StorageConfig {
   const bucket = read(env, "S3_BUCKET");
   if (bucket === undefined) {
     const stray = S3_ONLY.find((name) => read(env, name) !== undefined);
-    if (stray) fail(`${stray} is set but S3_BUCKET is not — set S3_BUCKET to use S3, or unset ${stray}`, "S3_BUCKET");
+    if (stray)
+      fail(`${stray} is set but S3_BUCKET is not — set S3_BUCKET to use S3, or unset ${stray}`, "S3_BUCKET");
     const dataDir = opts.dataDir ?? read(env, "DATA_DIR") ?? ".data";
     return { kind: "local", root: path.join(dataDir, "files") };
   }
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$/.test(bucket)) {
-    fail(`S3_BUCKET "${bucket}" is not a valid bucket name (letters, digits, ".", "-", "_"; 2 to 255 characters)`, "S3_BUCKET");
+    fail(
+      `S3_BUCKET "${bucket}" is not a valid bucket name (letters, digits, ".", "-", "_"; 2 to 255 characters)`,
+      "S3_BUCKET",
+    );
   }
 
   const endpoint = read(env, "S3_ENDPOINT");
@@ -66,12 +71,16 @@ export function storageConfigFromEnv(env: StorageEnv = process.env, opts: FromEn
   }
 
   const region = read(env, "S3_REGION") ?? "us-east-1";
-  if (!/^[a-z0-9-]+$/.test(region)) fail(`S3_REGION "${region}" is not a region name (like "us-east-1")`, "S3_REGION");
+  if (!/^[a-z0-9-]+$/.test(region))
+    fail(`S3_REGION "${region}" is not a region name (like "us-east-1")`, "S3_REGION");
 
   const accessKeyId = read(env, "S3_ACCESS_KEY_ID");
   const secretAccessKey = read(env, "S3_SECRET_ACCESS_KEY");
   if (accessKeyId !== undefined && secretAccessKey === undefined) {
-    fail("S3_ACCESS_KEY_ID is set but S3_SECRET_ACCESS_KEY is not — set both or neither", "S3_SECRET_ACCESS_KEY");
+    fail(
+      "S3_ACCESS_KEY_ID is set but S3_SECRET_ACCESS_KEY is not — set both or neither",
+      "S3_SECRET_ACCESS_KEY",
+    );
   }
   if (secretAccessKey !== undefined && accessKeyId === undefined) {
     fail("S3_SECRET_ACCESS_KEY is set but S3_ACCESS_KEY_ID is not — set both or neither", "S3_ACCESS_KEY_ID");

@@ -16,7 +16,8 @@ function checkPath(value: unknown, isPrefix: boolean): string {
     if (isPrefix) return value;
     throw new StorageKeyError(value, "must not be empty");
   }
-  if (CONTROL_CHARS.test(value)) throw new StorageKeyError(value, "must not contain NUL or control characters");
+  if (CONTROL_CHARS.test(value))
+    throw new StorageKeyError(value, "must not contain NUL or control characters");
   if (value.includes("\\")) throw new StorageKeyError(value, 'must not contain backslashes (use "/")');
   if (value.startsWith("/")) throw new StorageKeyError(value, 'must be relative (no leading "/")');
   if (/^[A-Za-z]:/.test(value)) throw new StorageKeyError(value, "must be relative (no drive letter)");
@@ -28,7 +29,8 @@ function checkPath(value: unknown, isPrefix: boolean): string {
   const full = isPrefix ? segments.slice(0, -1) : segments;
   const last = segments[segments.length - 1];
   for (const segment of full) {
-    if (segment === "") throw new StorageKeyError(value, 'must not contain empty segments ("//" or a trailing "/")');
+    if (segment === "")
+      throw new StorageKeyError(value, 'must not contain empty segments ("//" or a trailing "/")');
   }
   for (const segment of isPrefix ? [...full, last] : full) {
     if (segment === "..") throw new StorageKeyError(value, 'must not contain ".." segments');

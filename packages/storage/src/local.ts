@@ -47,7 +47,8 @@ export class LocalStorage implements Storage {
   private readonly rootSetting: string;
 
   constructor(opts: LocalStorageOptions) {
-    if (!opts.root) throw new StorageConfigError("Local storage root directory is empty — check DATA_DIR", ["DATA_DIR"]);
+    if (!opts.root)
+      throw new StorageConfigError("Local storage root directory is empty — check DATA_DIR", ["DATA_DIR"]);
     this.root = path.resolve(opts.root);
     this.rootSetting = opts.rootSetting ?? "DATA_DIR";
   }
@@ -57,13 +58,20 @@ export class LocalStorage implements Storage {
     validateKey(key);
     for (const segment of key.split("/")) {
       if (segment.startsWith(LOCAL_TEMP_PREFIX)) {
-        throw new StorageKeyError(key, `segments must not start with "${LOCAL_TEMP_PREFIX}" (reserved for temp files)`);
+        throw new StorageKeyError(
+          key,
+          `segments must not start with "${LOCAL_TEMP_PREFIX}" (reserved for temp files)`,
+        );
       }
     }
     return path.join(this.root, ...key.split("/"));
   }
 
-  async put(key: string, body: PutBody, _opts?: { contentType?: string }): Promise<{ key: string; size: number }> {
+  async put(
+    key: string,
+    body: PutBody,
+    _opts?: { contentType?: string },
+  ): Promise<{ key: string; size: number }> {
     const target = this.pathFor(key);
     const dir = path.dirname(target);
     try {
@@ -96,7 +104,8 @@ export class LocalStorage implements Storage {
     } catch (err) {
       await handle.close().catch(() => {});
       await unlink(temp).catch(() => {});
-      if (errnoCode(err) === "EISDIR") throw new StorageKeyError(key, "is a directory of other keys", { cause: err });
+      if (errnoCode(err) === "EISDIR")
+        throw new StorageKeyError(key, "is a directory of other keys", { cause: err });
       throw err;
     }
     return { key, size };
@@ -173,7 +182,11 @@ export class LocalStorage implements Storage {
     // every key inside directory d starts with "d/", and no sibling name can contain "/".
     const items = entries
       .filter((e) => !e.name.startsWith(LOCAL_TEMP_PREFIX) && (e.isFile() || e.isDirectory()))
-      .map((e) => ({ name: e.name, isDir: e.isDirectory(), sortKey: e.isDirectory() ? `${e.name}/` : e.name }))
+      .map((e) => ({
+        name: e.name,
+        isDir: e.isDirectory(),
+        sortKey: e.isDirectory() ? `${e.name}/` : e.name,
+      }))
       .sort((a, b) => compareBytes(a.sortKey, b.sortKey));
     for (const item of items) {
       const key = dirKey + item.sortKey;

@@ -69,13 +69,15 @@ export function describeS3CheckFailure(err: unknown, ctx: S3CheckContext): Stora
     return fail(`${where} not reachable at ${ctx.endpoint}: ${reason} — check S3_ENDPOINT`, ["S3_ENDPOINT"]);
   }
   if (e.name === "AbortError" || e.name === "TimeoutError") {
-    return fail(`${where} not reachable at ${ctx.endpoint}: no answer in time — check S3_ENDPOINT`, ["S3_ENDPOINT"]);
+    return fail(`${where} not reachable at ${ctx.endpoint}: no answer in time — check S3_ENDPOINT`, [
+      "S3_ENDPOINT",
+    ]);
   }
   if (e.name === "CredentialsProviderError") {
-    return fail(
-      `S3 credentials missing for ${ctx.endpoint} — set S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY`,
-      ["S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"],
-    );
+    return fail(`S3 credentials missing for ${ctx.endpoint} — set S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY`, [
+      "S3_ACCESS_KEY_ID",
+      "S3_SECRET_ACCESS_KEY",
+    ]);
   }
   if (
     status === 401 ||

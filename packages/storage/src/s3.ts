@@ -106,7 +106,13 @@ export class S3Storage implements Storage {
     if (isBytes(body)) {
       const bytes = bytesOf(body);
       await this.client.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key, Body: bytes, ContentLength: bytes.byteLength, ContentType }),
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key,
+          Body: bytes,
+          ContentLength: bytes.byteLength,
+          ContentType,
+        }),
       );
       return { key, size: bytes.byteLength };
     }
@@ -125,7 +131,12 @@ export class S3Storage implements Storage {
     }
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.bucket, Key, Body: Readable.from(counted(), { objectMode: false }), ContentType },
+      params: {
+        Bucket: this.bucket,
+        Key,
+        Body: Readable.from(counted(), { objectMode: false }),
+        ContentType,
+      },
       ...(this.partSize !== undefined && { partSize: this.partSize }),
       ...(this.queueSize !== undefined && { queueSize: this.queueSize }),
     });
@@ -141,10 +152,13 @@ export class S3Storage implements Storage {
 
   async get(key: string): Promise<NodeJS.ReadableStream> {
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
+      const out = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }),
+      );
       const body = out.Body;
       if (body instanceof Readable) return body;
-      if (body && "transformToWebStream" in body) return Readable.fromWeb(body.transformToWebStream() as never);
+      if (body && "transformToWebStream" in body)
+        return Readable.fromWeb(body.transformToWebStream() as never);
       throw new Error(`S3 GetObject for "${key}" returned no body`);
     } catch (err) {
       if (isS3NotFound(err)) throw new StorageNotFoundError(key);
@@ -158,7 +172,9 @@ export class S3Storage implements Storage {
 
   async head(key: string): Promise<ObjectInfo | null> {
     try {
-      const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
+      const out = await this.client.send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }),
+      );
       return { size: out.ContentLength ?? 0, contentType: out.ContentType, lastModified: out.LastModified };
     } catch (err) {
       if (isS3NotFound(err)) return null;
@@ -175,7 +191,12 @@ export class S3Storage implements Storage {
     let ContinuationToken: string | undefined;
     do {
       const page = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix, MaxKeys: this.listPageSize, ContinuationToken }),
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix,
+          MaxKeys: this.listPageSize,
+          ContinuationToken,
+        }),
       );
       for (const item of page.Contents ?? []) {
         if (item.Key === undefined) continue;
@@ -189,7 +210,9 @@ export class S3Storage implements Storage {
     const Key = this.objectKey(key);
     const seconds = opts.expiresInSeconds;
     if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_PRESIGN_SECONDS) {
-      throw new RangeError(`signedUrl(): expiresInSeconds must be an integer from 1 to ${MAX_PRESIGN_SECONDS}, got ${seconds}`);
+      throw new RangeError(
+        `signedUrl(): expiresInSeconds must be an integer from 1 to ${MAX_PRESIGN_SECONDS}, got ${seconds}`,
+      );
     }
     const command =
       opts.method === "GET"
@@ -197,7 +220,8 @@ export class S3Storage implements Storage {
         : opts.method === "PUT"
           ? new PutObjectCommand({ Bucket: this.bucket, Key, ContentType: opts.contentType })
           : null;
-    if (!command) throw new TypeError(`signedUrl(): method must be "GET" or "PUT", got ${JSON.stringify(opts.method)}`);
+    if (!command)
+      throw new TypeError(`signedUrl(): method must be "GET" or "PUT", got ${JSON.stringify(opts.method)}`);
     return getSignedUrl(this.client, command, { expiresIn: seconds });
   }
 

@@ -24,7 +24,10 @@ export interface LocalUrlSignerOptions {
 const METHODS: ReadonlySet<string> = new Set(["GET", "PUT"]);
 const TOKEN = /^(\d{1,15})\.([A-Za-z0-9_-]{43})$/;
 
-export function createLocalUrlSigner(secret: string | Uint8Array, opts: LocalUrlSignerOptions = {}): LocalUrlSigner {
+export function createLocalUrlSigner(
+  secret: string | Uint8Array,
+  opts: LocalUrlSignerOptions = {},
+): LocalUrlSigner {
   const secretBytes = typeof secret === "string" ? Buffer.from(secret, "utf8") : Buffer.from(secret);
   if (secretBytes.byteLength < MIN_SECRET_BYTES) {
     throw new StorageConfigError(
@@ -39,7 +42,8 @@ export function createLocalUrlSigner(secret: string | Uint8Array, opts: LocalUrl
   return {
     sign(key, method, expiresInSeconds) {
       validateKey(key);
-      if (!METHODS.has(method)) throw new TypeError(`sign(): method must be "GET" or "PUT", got ${JSON.stringify(method)}`);
+      if (!METHODS.has(method))
+        throw new TypeError(`sign(): method must be "GET" or "PUT", got ${JSON.stringify(method)}`);
       if (!Number.isFinite(expiresInSeconds) || expiresInSeconds <= 0) {
         throw new RangeError(`sign(): expiresInSeconds must be a positive number, got ${expiresInSeconds}`);
       }

@@ -49,7 +49,10 @@ export function storageContract(getStorage: () => Storage, opts: ContractOptions
     const s = getStorage();
     const p = uniquePrefix();
     const data = seededBytes(200_000, 2);
-    expect(await s.put(`${p}node.bin`, chunkedStream(data, 7_000))).toEqual({ key: `${p}node.bin`, size: 200_000 });
+    expect(await s.put(`${p}node.bin`, chunkedStream(data, 7_000))).toEqual({
+      key: `${p}node.bin`,
+      size: 200_000,
+    });
     expect((await s.getBytes(`${p}node.bin`)).equals(data)).toBe(true);
 
     await s.put(`${p}strings.txt`, Readable.from(["ab", "cd", "é"], { objectMode: false }));
@@ -119,11 +122,17 @@ export function storageContract(getStorage: () => Storage, opts: ContractOptions
     for (const e of all) expect(e.size).toBe(sizeOf(e.key.slice(p.length)));
 
     const underA = await collect(s.list(`${p}a/`));
-    expect(listed(underA.map((e) => e.key))).toEqual(byteSorted(names.filter((n) => n.startsWith("a/")).map((n) => p + n)));
+    expect(listed(underA.map((e) => e.key))).toEqual(
+      byteSorted(names.filter((n) => n.startsWith("a/")).map((n) => p + n)),
+    );
     const partial = await collect(s.list(`${p}a/c`));
-    expect(listed(partial.map((e) => e.key))).toEqual(byteSorted(names.filter((n) => n.startsWith("a/c")).map((n) => p + n)));
+    expect(listed(partial.map((e) => e.key))).toEqual(
+      byteSorted(names.filter((n) => n.startsWith("a/c")).map((n) => p + n)),
+    );
     const startsWithA = await collect(s.list(`${p}a`));
-    expect(listed(startsWithA.map((e) => e.key))).toEqual(byteSorted(names.filter((n) => n.startsWith("a")).map((n) => p + n)));
+    expect(listed(startsWithA.map((e) => e.key))).toEqual(
+      byteSorted(names.filter((n) => n.startsWith("a")).map((n) => p + n)),
+    );
     expect(await collect(s.list(`${p}nothing/`))).toEqual([]);
   });
 

@@ -3,7 +3,15 @@ import { MAX_KEY_BYTES, StorageKeyError, isValidKey, validateKey, validatePrefix
 
 describe("validateKey", () => {
   it("accepts relative /-separated paths and returns them unchanged", () => {
-    for (const key of ["a", "a/b/c.png", "images/2024/IMG_0001.JPG", "dots.in.name..png", "..hidden", "é/日本.txt", "a b/c"]) {
+    for (const key of [
+      "a",
+      "a/b/c.png",
+      "images/2024/IMG_0001.JPG",
+      "dots.in.name..png",
+      "..hidden",
+      "é/日本.txt",
+      "a b/c",
+    ]) {
       expect(validateKey(key)).toBe(key);
       expect(isValidKey(key)).toBe(true);
     }
@@ -29,7 +37,9 @@ describe("validateKey", () => {
   });
 
   it("names the key in the message and rejects non-strings", () => {
-    expect(() => validateKey("x/../y")).toThrow('Invalid storage key "x/../y": must not contain ".." segments');
+    expect(() => validateKey("x/../y")).toThrow(
+      'Invalid storage key "x/../y": must not contain ".." segments',
+    );
     expect(() => validateKey(42)).toThrow("Invalid storage key 42: must be a string");
   });
 

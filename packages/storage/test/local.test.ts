@@ -3,14 +3,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type {
-  LocalStorage} from "../src/index.ts";
-import {
-  LOCAL_TEMP_PREFIX,
-  StorageConfigError,
-  StorageKeyError,
-  createLocalStorage,
-} from "../src/index.ts";
+import type { LocalStorage } from "../src/index.ts";
+import { LOCAL_TEMP_PREFIX, StorageConfigError, StorageKeyError, createLocalStorage } from "../src/index.ts";
 import { storageContract } from "./contract.ts";
 import { collect, seededBytes } from "./helpers.ts";
 
@@ -98,7 +92,9 @@ describe("local backend: files on disk", () => {
     const source = Readable.from(
       (async function* () {
         for (let i = 0; i < chunks; i++) {
-          const temp = (await readdir(root).catch(() => [] as string[])).find((n) => n.startsWith(LOCAL_TEMP_PREFIX));
+          const temp = (await readdir(root).catch(() => [] as string[])).find((n) =>
+            n.startsWith(LOCAL_TEMP_PREFIX),
+          );
           tempSizes.push(temp ? (await stat(path.join(root, temp))).size : 0);
           yield seededBytes(chunk, i + 1);
         }
@@ -157,7 +153,9 @@ describe("local backend: files on disk", () => {
     const bad = createLocalStorage({ root: path.join(blocker, "files") });
     const err = await bad.check().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StorageConfigError);
-    expect((err as StorageConfigError).message).toMatch(/^Local storage directory ".*plainfile\/files" is not writable \(ENOTDIR\) — check DATA_DIR$/);
+    expect((err as StorageConfigError).message).toMatch(
+      /^Local storage directory ".*plainfile\/files" is not writable \(ENOTDIR\) — check DATA_DIR$/,
+    );
     expect((err as StorageConfigError).settings).toEqual(["DATA_DIR"]);
   });
 });

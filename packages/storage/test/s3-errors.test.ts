@@ -7,7 +7,12 @@ import { StorageConfigError, describeS3CheckFailure, isS3NotFound } from "../src
 const ctx = { bucket: "photos", endpoint: "http://127.0.0.1:9000" };
 
 function serviceError(name: string, status: number): S3ServiceException {
-  return new S3ServiceException({ name, $fault: "client", $metadata: { httpStatusCode: status }, message: "UnknownError" });
+  return new S3ServiceException({
+    name,
+    $fault: "client",
+    $metadata: { httpStatusCode: status },
+    message: "UnknownError",
+  });
 }
 
 function netError(code: string): Error {
@@ -43,7 +48,9 @@ describe("describeS3CheckFailure", () => {
     expect(describeS3CheckFailure(netError("ECONNREFUSED"), ctx).message).toBe(
       'S3 bucket "photos" not reachable at http://127.0.0.1:9000: connection refused — check S3_ENDPOINT',
     );
-    expect(describeS3CheckFailure(netError("ENOTFOUND"), ctx).message).toMatch(/: host not found — check S3_ENDPOINT$/);
+    expect(describeS3CheckFailure(netError("ENOTFOUND"), ctx).message).toMatch(
+      /: host not found — check S3_ENDPOINT$/,
+    );
     expect(describeS3CheckFailure(netError("EWEIRD"), ctx).message).toMatch(/: EWEIRD — check S3_ENDPOINT$/);
     // Node reports a failed IPv6+IPv4 attempt as an AggregateError holding the socket errors.
     const aggregate = new AggregateError([netError("ECONNREFUSED"), netError("ECONNREFUSED")], "");
@@ -60,12 +67,19 @@ describe("describeS3CheckFailure", () => {
     expect(describeS3CheckFailure(noCreds, ctx).message).toBe(
       "S3 credentials missing for http://127.0.0.1:9000 — set S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY",
     );
-    expect(describeS3CheckFailure(serviceError("MovedPermanently", 301), ctx).settings).toEqual(["S3_REGION"]);
+    expect(describeS3CheckFailure(serviceError("MovedPermanently", 301), ctx).settings).toEqual([
+      "S3_REGION",
+    ]);
   });
 
   it("anything else still gives one line naming the likely settings", () => {
     const err = describeS3CheckFailure(
-      new S3ServiceException({ name: "InternalError", $fault: "server", $metadata: { httpStatusCode: 500 }, message: "We\nbroke" }),
+      new S3ServiceException({
+        name: "InternalError",
+        $fault: "server",
+        $metadata: { httpStatusCode: 500 },
+        message: "We\nbroke",
+      }),
       ctx,
     );
     expect(err.message).toBe(

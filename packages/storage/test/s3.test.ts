@@ -4,14 +4,8 @@ import { createServer } from "node:net";
 import { Readable } from "node:stream";
 import { HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type {
-  S3Storage} from "../src/index.ts";
-import {
-  StorageConfigError,
-  createStorage,
-  storageConfigFromEnv,
-  type StorageEnv,
-} from "../src/index.ts";
+import type { S3Storage } from "../src/index.ts";
+import { StorageConfigError, createStorage, storageConfigFromEnv, type StorageEnv } from "../src/index.ts";
 import { storageContract } from "./contract.ts";
 import { chunkedStream, collect, seededBytes } from "./helpers.ts";
 import { startS3rver, type RunningS3rver } from "./s3rver.ts";
@@ -22,7 +16,13 @@ let endpoint: string;
 const opened: S3Storage[] = [];
 
 function env(extra: StorageEnv = {}): StorageEnv {
-  return { S3_BUCKET: BUCKET, S3_ENDPOINT: endpoint, S3_ACCESS_KEY_ID: "S3RVER", S3_SECRET_ACCESS_KEY: "S3RVER", ...extra };
+  return {
+    S3_BUCKET: BUCKET,
+    S3_ENDPOINT: endpoint,
+    S3_ACCESS_KEY_ID: "S3RVER",
+    S3_SECRET_ACCESS_KEY: "S3RVER",
+    ...extra,
+  };
 }
 
 /** A storage from env-style settings, the same path the app takes, with a small list page. */
@@ -139,13 +139,23 @@ describe("S3 backend against s3rver", () => {
     expect(res.status).toBe(200);
     expect(Buffer.from(await res.arrayBuffer()).equals(data)).toBe(true);
 
-    const putUrl = await s.signedUrl("presign/put.json", { method: "PUT", expiresInSeconds: 60, contentType: "application/json" });
-    const put = await fetch(putUrl, { method: "PUT", body: '{"ok":true}', headers: { "content-type": "application/json" } });
+    const putUrl = await s.signedUrl("presign/put.json", {
+      method: "PUT",
+      expiresInSeconds: 60,
+      contentType: "application/json",
+    });
+    const put = await fetch(putUrl, {
+      method: "PUT",
+      body: '{"ok":true}',
+      headers: { "content-type": "application/json" },
+    });
     expect(put.status).toBe(200);
     expect((await s.getBytes("presign/put.json")).toString()).toBe('{"ok":true}');
     expect((await s.head("presign/put.json"))?.contentType).toBe("application/json");
 
-    await expect(s.signedUrl("presign/x", { method: "GET", expiresInSeconds: 8 * 24 * 3600 })).rejects.toThrow(RangeError);
+    await expect(
+      s.signedUrl("presign/x", { method: "GET", expiresInSeconds: 8 * 24 * 3600 }),
+    ).rejects.toThrow(RangeError);
   });
 
   it("S3_PREFIX keeps keys under the prefix in the bucket and hides it from callers", async () => {
@@ -156,7 +166,10 @@ describe("S3 backend against s3rver", () => {
     await plain.put("docs/other.txt", "x");
 
     const raw = await plain.client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: "tenant-a/" }));
-    expect((raw.Contents ?? []).map((c) => c.Key).sort()).toEqual(["tenant-a/docs/one.txt", "tenant-a/docs/two.txt"]);
+    expect((raw.Contents ?? []).map((c) => c.Key).sort()).toEqual([
+      "tenant-a/docs/one.txt",
+      "tenant-a/docs/two.txt",
+    ]);
     expect(await collect(scoped.list("docs/"))).toEqual([
       { key: "docs/one.txt", size: 1 },
       { key: "docs/two.txt", size: 2 },

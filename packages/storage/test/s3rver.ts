@@ -15,9 +15,13 @@ const SCRIPT = fileURLToPath(new URL("./s3rver-process.mjs", import.meta.url));
 
 export async function startS3rver(buckets: string[]): Promise<RunningS3rver> {
   const dir = await mkdtemp(path.join(tmpdir(), "storage-s3rver-"));
-  const child: ChildProcess = spawn(process.execPath, ["--openssl-legacy-provider", SCRIPT, dir, ...buckets], {
-    stdio: ["pipe", "pipe", "inherit"],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ["--openssl-legacy-provider", SCRIPT, dir, ...buckets],
+    {
+      stdio: ["pipe", "pipe", "inherit"],
+    },
+  );
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("s3rver did not start within 20 s")), 20_000);
     child.once("error", reject);

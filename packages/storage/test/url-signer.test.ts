@@ -26,7 +26,9 @@ describe("createLocalUrlSigner", () => {
     const token = signer.sign("k.txt", "PUT", 90);
     const [expires, sig] = token.split(".");
     expect(expires).toBe("1700000090");
-    const expected = createHmac("sha256", SECRET).update("v1\0PUT\0k.txt\0" + "1700000090").digest("base64url");
+    const expected = createHmac("sha256", SECRET)
+      .update("v1\0PUT\0k.txt\0" + "1700000090")
+      .digest("base64url");
     expect(sig).toBe(expected);
   });
 
@@ -62,7 +64,15 @@ describe("createLocalUrlSigner", () => {
   it("rejects malformed tokens and invalid keys without throwing", () => {
     const signer = createLocalUrlSigner(SECRET);
     const token = signer.sign("k.txt", "GET", 60);
-    for (const bad of ["", ".", token + "x", token.slice(0, -1), token.replace(".", ""), `x${token}`, `${token}.1`]) {
+    for (const bad of [
+      "",
+      ".",
+      token + "x",
+      token.slice(0, -1),
+      token.replace(".", ""),
+      `x${token}`,
+      `${token}.1`,
+    ]) {
       expect(signer.verify("k.txt", "GET", bad), bad).toBe(false);
     }
     expect(signer.verify("../k.txt", "GET", token)).toBe(false);
@@ -71,7 +81,9 @@ describe("createLocalUrlSigner", () => {
 
   it("validates its inputs", () => {
     expect(() => createLocalUrlSigner("short")).toThrow(StorageConfigError);
-    expect(() => createLocalUrlSigner("short")).toThrow("URL signing secret is too short (5 bytes, need at least 16)");
+    expect(() => createLocalUrlSigner("short")).toThrow(
+      "URL signing secret is too short (5 bytes, need at least 16)",
+    );
     const signer = createLocalUrlSigner(SECRET);
     expect(() => signer.sign("/abs", "GET", 60)).toThrow(StorageKeyError);
     expect(() => signer.sign("k", "GET", 0)).toThrow(/expiresInSeconds must be a positive number/);
