@@ -4,3 +4,4 @@ export * from "./image/index.ts";
 export * from "./embedding/index.ts";
 export * from "./inspect/index.ts";
 export * from "./predictor/index.ts";
+export * from "./builder/index.ts";

@@ -2,12 +2,12 @@ import { TensorProto_DataLocation, TensorProto_DataType } from "onnx-buf";
 import type { ModelProto, TensorProto } from "onnx-buf";
 import { parseOnnx } from "./parse.ts";
 import { detectRole } from "./roles.ts";
-import type { SamGeometry, SamRole } from "./roles.ts";
+import type { SamGeometry, ModelRole } from "./roles.ts";
 import { dtypeName, elementCount, tensorInfo } from "./tensor-info.ts";
 import type { TensorInfo } from "./tensor-info.ts";
 
 export interface ModelInfo {
-  role: SamRole;
+  role: ModelRole;
   roleReason: string;
   inputs: TensorInfo[];
   outputs: TensorInfo[];

@@ -1,9 +1,9 @@
 import { ModelRoleError } from "./errors.ts";
 import type { ModelInfo } from "./inspect.ts";
 import { DECODER_INPUTS, ENCODER_INPUT, ENCODER_OUTPUT } from "./roles.ts";
-import type { SamRole } from "./roles.ts";
+import type { ModelRole } from "./roles.ts";
 
-const DESCRIBE: Record<SamRole, string> = {
+const DESCRIBE: Record<ModelRole, string> = {
   encoder: `a SAM image encoder (${ENCODER_INPUT} -> ${ENCODER_OUTPUT})`,
   decoder: `a SAM decoder (inputs ${DECODER_INPUTS.join(", ")})`,
   "decoder-throughput": "a SAM batched throughput decoder (not the public single-image decoder contract)",
@@ -11,7 +11,7 @@ const DESCRIBE: Record<SamRole, string> = {
 };
 
 /** Throws a ModelRoleError naming what the model is (or lacks) when it is not the wanted role. */
-export function requireRole(info: ModelInfo, wanted: SamRole, label = "this file"): void {
+export function requireRole(info: ModelInfo, wanted: ModelRole, label = "this file"): void {
   if (info.role === wanted) return;
   const want = `expected ${DESCRIBE[wanted]}`;
   if (info.role !== "unknown") throw new ModelRoleError(`${want} but ${label} looks like ${DESCRIBE[info.role]}`);

@@ -1,6 +1,6 @@
 import type { Dim, TensorInfo } from "./tensor-info.ts";
 
-export type SamRole = "encoder" | "decoder" | "decoder-throughput" | "unknown";
+export type ModelRole = "encoder" | "decoder" | "decoder-throughput" | "unknown";
 
 /** Inputs of the public SAM ONNX decoder export, in the order the official exporter writes them. */
 export const DECODER_INPUTS = [
@@ -39,7 +39,7 @@ export interface SamGeometry {
 }
 
 export interface RoleDetection {
-  role: SamRole;
+  role: ModelRole;
   /** One line: why this role was chosen (or what was missing). */
   reason: string;
   sam: SamGeometry;
@@ -92,7 +92,7 @@ export function detectRole(inputs: TensorInfo[], outputs: TensorInfo[], metadata
       sam.encoderInputForm = "raw-hwc";
     }
     // Patch-16 ViT: the embedding grid is S/16 (64 for 1024) in every released SAM encoder.
-    sam.inputSize ??= configNumber(cfg, ["imageSize", "image_size", "inputSize", "img_size"]) ?? (emb ? 16 * emb[3] : undefined);
+    sam.inputSize ??= configNumber(cfg, ["imgSize", "imageSize", "image_size", "inputSize", "img_size"]) ?? (emb ? 16 * emb[3] : undefined);
     const formText = sam.encoderInputForm === "raw-hwc" ? "[H,W,3] raw RGB" : "normalized [1,3,S,S]";
     return { role: "encoder", reason: `input_image (${formText}) -> image_embeddings`, sam };
   }
@@ -108,7 +108,7 @@ export function detectRole(inputs: TensorInfo[], outputs: TensorInfo[], metadata
   const maskIn = fixedShape4(byName.get("mask_input"));
   if (maskIn) sam.lowResSize = [maskIn[2], maskIn[3]];
   else if (emb) sam.lowResSize = [4 * emb[2], 4 * emb[3]];
-  sam.inputSize = configNumber(cfg, ["imageSize", "image_size", "inputSize", "img_size"]) ?? (emb ? 16 * emb[3] : undefined);
+  sam.inputSize = configNumber(cfg, ["imgSize", "imageSize", "image_size", "inputSize", "img_size"]) ?? (emb ? 16 * emb[3] : undefined);
   sam.decoderOutputs = mapDecoderOutputs(outputs);
   sam.extraMetrics = sam.decoderOutputs?.stabilityScores !== undefined;
   const iou = sam.decoderOutputs ? outByName.get(sam.decoderOutputs.iouPredictions) : undefined;
