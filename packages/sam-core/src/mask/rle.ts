@@ -10,10 +10,32 @@ import { checkCountsSum, compressRle, decompressRle } from "./rle-coco.ts";
 import type { AnyRle, BinaryMask, CocoRle, Rle } from "./types.ts";
 import { assertMask, assertRleSize } from "./validate.ts";
 
-/** A 32-bit view of the bytes when rows are word-aligned, so 4 pixels compare/xor at once. */
-function wordView(data: Uint8Array, width: number): Uint32Array | null {
-  if (width % 4 !== 0 || data.byteOffset % 4 !== 0 || data.length % 4 !== 0) return null;
-  return new Uint32Array(data.buffer, data.byteOffset, data.length / 4);
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * Both directions relate `data[i]` to `data[i - width]` for every i >= width: one fixed stride,
+ * whatever the rows. To take 4 pixels per step, word j (bytes 4j..4j+3) is paired with the 4 bytes
+ * starting at 4j - width; when width is not a multiple of 4 those are assembled from two aligned words
+ * (little-endian: `(w[k] >>> lo) | (w[k + 1] << hi)`). This plan says which words and shifts to use;
+ * null means "bytes only" (tiny widths, unaligned views, big-endian hosts).
+ */
+interface WordPlan {
+  words: Uint32Array;
+  /** First word whose 4 bytes all have i >= width. */
+  first: number;
+  /** Index of the word holding byte 4 * first - width. */
+  k0: number;
+  /** Right shift of that word in bits (0 when width % 4 === 0), and the left shift of the next. */
+  lo: number;
+  hi: number;
+}
+
+function wordPlan(data: Uint8Array, width: number): WordPlan | null {
+  if (!LITTLE_ENDIAN || width < 4 || data.byteOffset % 4 !== 0) return null;
+  const words = new Uint32Array(data.buffer, data.byteOffset, data.length >>> 2);
+  const first = Math.ceil(width / 4);
+  const q = 4 * first - width;
+  return { words, first, k0: q >> 2, lo: 8 * (q & 3), hi: 32 - 8 * (q & 3) };
 }
 
 /** Row-major mask -> uncompressed column-major RLE (counts as a Uint32Array). */
@@ -44,25 +66,27 @@ export function maskToRle(mask: BinaryMask): Rle {
     if ((data[x] !== 0) !== (prev !== 0)) push(x, x);
   }
 
-  const words = wordView(data, w);
-  if (words) {
-    const wq = w / 4;
-    for (let j = wq, n = words.length; j < n; j++) {
-      if (words[j] === words[j - wq]) continue;
-      for (let i = j * 4, e = i + 4; i < e; i++) {
-        const a = data[i]!;
-        const b = data[i - w]!;
-        if (a !== b && (a === 0 || b === 0)) push(i, i % w);
-      }
+  // Pixels i >= w: a transition wherever data[i] and data[i - w] differ as booleans.
+  const byteStep = (i: number) => {
+    const a = data[i]!;
+    const b = data[i - w]!;
+    if (a !== b && (a === 0 || b === 0)) push(i, i % w);
+  };
+  const plan = wordPlan(data, w);
+  if (plan) {
+    const { words, first, lo, hi } = plan;
+    const headEnd = Math.min(total, 4 * first);
+    for (let i = w; i < headEnd; i++) byteStep(i);
+    const end = words.length;
+    let k = plan.k0;
+    for (let j = first; j < end; j++, k++) {
+      const prev = lo === 0 ? words[k]! : (words[k]! >>> lo) | (words[k + 1]! << hi);
+      if ((words[j]! ^ prev) === 0) continue;
+      for (let i = 4 * j; i < 4 * j + 4; i++) byteStep(i);
     }
+    for (let i = Math.max(headEnd, 4 * end); i < total; i++) byteStep(i);
   } else {
-    for (let y = 1; y < h; y++) {
-      for (let i = y * w, e = i + w; i < e; i++) {
-        const a = data[i]!;
-        const b = data[i - w]!;
-        if (a !== b && (a === 0 || b === 0)) push(i, i - y * w);
-      }
-    }
+    for (let i = w; i < total; i++) byteStep(i);
   }
 
   // Pass 2 (transitions only): stable counting sort by column gives column-major order, because
@@ -131,10 +155,19 @@ export function rleToMask(rle: AnyRle): BinaryMask {
     pos += len;
   }
 
-  const words = wordView(out, w);
-  if (words) {
-    const wq = w / 4;
-    for (let j = wq, n = words.length; j < n; j++) words[j]! ^= words[j - wq]!;
+  // Running xor down each column: out[i] ^= out[i - w], in increasing i so out[i - w] is final.
+  const plan = wordPlan(out, w);
+  if (plan) {
+    const { words, first, lo, hi } = plan;
+    const headEnd = Math.min(total, 4 * first);
+    for (let i = w; i < headEnd; i++) out[i]! ^= out[i - w]!;
+    const end = words.length;
+    let k = plan.k0;
+    // w >= 4, so words k and k + 1 lie before word j and are already final.
+    for (let j = first; j < end; j++, k++) {
+      words[j]! ^= lo === 0 ? words[k]! : (words[k]! >>> lo) | (words[k + 1]! << hi);
+    }
+    for (let i = Math.max(headEnd, 4 * end); i < total; i++) out[i]! ^= out[i - w]!;
   } else {
     for (let i = w; i < total; i++) out[i]! ^= out[i - w]!;
   }

@@ -17,6 +17,14 @@ const SIZES: [number, number][] = [
   [12, 13],
   [31, 40],
   [64, 63],
+  // widths that are not multiples of 4 take the shifted-word path (width % 4 = 1, 2, 3)
+  [2, 5],
+  [3, 6],
+  [9, 6],
+  [7, 10],
+  [5, 9],
+  [6, 11],
+  [3, 2250],
 ];
 
 function samples(): [string, BinaryMask][] {
@@ -55,6 +63,14 @@ describe("maskToRle / rleToMask", () => {
     const big = new Uint8Array(m.data.length + 3);
     big.set(m.data, 3);
     const view: BinaryMask = { height: 9, width: 8, data: big.subarray(3) };
+    expect(Array.from(maskToRle(view).counts)).toEqual(naiveRuns(m));
+  });
+
+  it("works on a word-aligned view whose width is not a multiple of 4", () => {
+    const m = blobMask(11, 6, 98);
+    const big = new Uint8Array(m.data.length + 8);
+    big.set(m.data, 4);
+    const view: BinaryMask = { height: 11, width: 6, data: big.subarray(4, 4 + m.data.length) };
     expect(Array.from(maskToRle(view).counts)).toEqual(naiveRuns(m));
   });
 
