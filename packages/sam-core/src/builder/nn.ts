@@ -25,6 +25,10 @@ export class ParamStore {
     return t;
   }
 
+  shapeOf(name: string): number[] {
+    return this.tensor(name).shape;
+  }
+
   get(name: string): Value {
     const hit = this.cache.get(name);
     if (hit) return hit;
