@@ -1,0 +1,258 @@
+/**
+ * Automatic mask generation ("segment everything"), with the semantics of the reference
+ * `SamAutomaticMaskGenerator`: same prompts, filters, filter order, NMS tie-breaking and output order.
+ *
+ * What differs is only how the work is done:
+ * - prompts are decoded a whole batch per model run (when the decoder takes batches);
+ * - the predicted-IoU filter runs on the batch output before any full-resolution work;
+ * - the upscaling to full resolution, the stability score, binarisation and box run fused, only inside
+ *   the window where a mask can be foreground (see mask-upscaler.ts);
+ * - masks become RLE immediately; no full-resolution mask of the image is kept beyond the one in hand.
+ */
+import type { SamEmbedding } from "../embedding/embedding.ts";
+import { nms } from "../mask/boxes.ts";
+import type { Box } from "../mask/types.ts";
+import type { Candidate } from "./candidate.ts";
+import { isBoxNearCropEdge } from "./crop-edge.ts";
+import { assertCropsUsable, generateCropBoxes } from "./crop-boxes.ts";
+import type { AmgDecoder, DecodedBatch, EncodeCrop } from "./decoder.ts";
+import { AmgAbortedError, AmgInputError } from "./errors.ts";
+import { MaskUpscaler } from "./mask-upscaler.ts";
+import type { AmgOptions, ResolvedAmgOptions } from "./options.ts";
+import { resolveAmgOptions } from "./options.ts";
+import type { AmgProgress, AmgResult, AmgStats } from "./records.ts";
+import { toRecords } from "./to-records.ts";
+import { postprocessSmallRegions } from "./small-regions.ts";
+import { windowToRle } from "./window-rle.ts";
+import { resizedSize } from "../image/preprocess.ts";
+
+export interface GenerateMasksInput {
+  /** Size of the original image. */
+  height: number;
+  width: number;
+  decoder: AmgDecoder;
+  /** Encodes crops; needed for crop layers, and for the full image when no `embedding` is given. */
+  encodeCrop?: EncodeCrop;
+  /** A stored embedding of the full image, used for crop layer 0 instead of encoding it again. */
+  embedding?: SamEmbedding;
+  onProgress?: (progress: AmgProgress) => void;
+  signal?: AbortSignal;
+}
+
+const f32 = Math.fround;
+const now = () => performance.now();
+
+function checkInput(input: GenerateMasksInput, opts: ResolvedAmgOptions): void {
+  if (input === null || typeof input !== "object") throw new AmgInputError("generateMasks needs an input object");
+  const { height, width, decoder } = input;
+  if (!Number.isInteger(height) || !Number.isInteger(width) || height < 1 || width < 1) {
+    throw new AmgInputError(`image size must be positive integers, got ${String(width)}x${String(height)}`);
+  }
+  if (!decoder || typeof decoder.decodeBatch !== "function") throw new AmgInputError("a decoder with decodeBatch is required");
+  if (!Number.isInteger(decoder.maxBatch) || decoder.maxBatch < 1) {
+    throw new AmgInputError(`decoder.maxBatch must be a positive integer, got ${String(decoder.maxBatch)}`);
+  }
+  if (!input.embedding && !input.encodeCrop) {
+    throw new AmgInputError("give the full-image embedding or an encodeCrop function (or both)");
+  }
+  if (opts.cropNLayers > 0 && !input.encodeCrop) {
+    throw new AmgInputError(`cropNLayers ${opts.cropNLayers} needs an encodeCrop function to encode the crops`);
+  }
+  if (input.embedding) checkEmbedding(input.embedding, height, width, "the given full-image embedding");
+}
+
+function checkEmbedding(e: SamEmbedding, height: number, width: number, what: string): void {
+  if (!e || !(e.data instanceof Float32Array) || !Array.isArray(e.shape) || e.shape.length !== 4) {
+    throw new AmgInputError(`${what} is not an embedding ([1, C, h, w] float32 data with its shape)`);
+  }
+  const [oh, ow] = e.originalSize ?? [];
+  if (oh !== height || ow !== width) {
+    throw new AmgInputError(`${what} was computed for a ${String(ow)}x${String(oh)} image, but the region is ${width}x${height}`);
+  }
+  if (!Number.isInteger(e.inputSize) || e.inputSize < 1) {
+    throw new AmgInputError(`${what} has no valid inputSize (got ${String(e.inputSize)})`);
+  }
+  if (e.data.length !== e.shape.reduce((a, b) => a * b, 1)) {
+    throw new AmgInputError(`${what} has ${e.data.length} values but shape [${e.shape.join(", ")}]`);
+  }
+}
+
+function checkDecoded(d: DecodedBatch, count: number, embedding: SamEmbedding): void {
+  const { numMasks: m, lowResHeight: lh, lowResWidth: lw } = d;
+  if (!Number.isInteger(m) || m < 2) {
+    throw new AmgInputError(
+      `the decoder returns ${String(m)} mask(s) per prompt; automatic generation needs the multimask export (4 masks)`,
+    );
+  }
+  if (d.iouPredictions.length !== count * m) {
+    throw new AmgInputError(`decoder returned ${d.iouPredictions.length} IoU predictions for ${count} prompts x ${m} masks`);
+  }
+  if (d.lowResMasks.length !== count * m * lh * lw) {
+    throw new AmgInputError(`decoder returned ${d.lowResMasks.length} mask logits for ${count} x ${m} x ${lh} x ${lw}`);
+  }
+  const [, , eh, ew] = embedding.shape;
+  if (lh !== 4 * eh || lw !== 4 * ew) {
+    throw new AmgInputError(`low-res masks are ${lh}x${lw} but the embedding is ${eh}x${ew} (expected 4x)`);
+  }
+}
+
+function checkAbort(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AmgAbortedError("automatic mask generation was aborted");
+}
+
+/** Runs automatic mask generation over an image. */
+export async function generateMasks(input: GenerateMasksInput, options: AmgOptions = {}): Promise<AmgResult> {
+  const t0 = now();
+  const opts = resolveAmgOptions(options);
+  checkInput(input, opts);
+  const { height: H, width: W, decoder } = input;
+  const crops = generateCropBoxes(H, W, opts.cropNLayers, opts.cropOverlapRatio);
+  assertCropsUsable(crops, H, W);
+
+  const stats: AmgStats = {
+    crops: crops.length,
+    prompts: 0,
+    decoderRuns: 0,
+    candidates: 0,
+    afterIou: 0,
+    afterStability: 0,
+    afterCropEdge: 0,
+    afterCropNms: 0,
+    output: 0,
+  };
+  let encodeMs = 0;
+  let decodeMs = 0;
+  const imageBox: Box = [0, 0, W, H];
+  const iouThr = f32(opts.predIouThresh);
+  const stabThr = f32(opts.stabilityScoreThresh);
+  const thrHi = f32(opts.stabilityScoreOffset);
+  const thrLo = f32(-opts.stabilityScoreOffset);
+  const maxArea = opts.maxMaskAreaFraction * H * W;
+
+  let all: Candidate[] = [];
+  for (let ci = 0; ci < crops.length; ci++) {
+    checkAbort(input.signal);
+    const { box: cropBox, layer } = crops[ci]!;
+    const [cx0, cy0, cx1, cy1] = cropBox;
+    const cw = cx1 - cx0;
+    const ch = cy1 - cy0;
+    let embedding: SamEmbedding;
+    if (layer === 0 && input.embedding) {
+      embedding = input.embedding;
+    } else {
+      const te = now();
+      embedding = await input.encodeCrop!(cropBox);
+      encodeMs += now() - te;
+      checkEmbedding(embedding, ch, cw, `the embedding of crop [${cropBox.join(", ")}]`);
+    }
+    const resized = resizedSize({ height: ch, width: cw }, embedding.inputSize);
+    const sx = resized.width / cw;
+    const sy = resized.height / ch;
+
+    const grid = opts.pointGrids[layer]!;
+    const nPoints = grid.length / 2;
+    stats.prompts += nPoints;
+    const batches = Math.ceil(nPoints / opts.pointsPerBatch);
+    let upscaler: MaskUpscaler | undefined;
+    const kept: Candidate[] = [];
+
+    for (let b = 0; b < batches; b++) {
+      const start = b * opts.pointsPerBatch;
+      const end = Math.min(nPoints, start + opts.pointsPerBatch);
+      // A batch larger than the decoder takes is split; prompts are independent, so results are equal.
+      for (let s = start; s < end; s += decoder.maxBatch) {
+        checkAbort(input.signal);
+        const e = Math.min(end, s + decoder.maxBatch);
+        const count = e - s;
+        const cropPoints = new Float64Array(count * 2);
+        const modelPoints = new Float32Array(count * 2);
+        for (let i = 0; i < count; i++) {
+          const px = grid[2 * (s + i)]! * cw;
+          const py = grid[2 * (s + i) + 1]! * ch;
+          cropPoints[2 * i] = px;
+          cropPoints[2 * i + 1] = py;
+          modelPoints[2 * i] = px * sx;
+          modelPoints[2 * i + 1] = py * sy;
+        }
+        const td = now();
+        const out = await decoder.decodeBatch(embedding, modelPoints, count);
+        decodeMs += now() - td;
+        stats.decoderRuns++;
+        checkDecoded(out, count, embedding);
+        upscaler ??= new MaskUpscaler({
+          lowResHeight: out.lowResHeight,
+          lowResWidth: out.lowResWidth,
+          inputSize: embedding.inputSize,
+          resizedHeight: resized.height,
+          resizedWidth: resized.width,
+          cropHeight: ch,
+          cropWidth: cw,
+        });
+        const m = out.numMasks;
+        const plane = out.lowResHeight * out.lowResWidth;
+        for (let i = 0; i < count; i++) {
+          // Token 0 is the multi-prompt answer; the reference's multimask output is tokens 1..M-1.
+          for (let t = 1; t < m; t++) {
+            stats.candidates++;
+            const k = i * m + t;
+            const iou = out.iouPredictions[k]!;
+            if (opts.predIouThresh > 0 && !(iou > iouThr)) continue;
+            stats.afterIou++;
+            const up = upscaler.upscale(out.lowResMasks, k * plane, thrHi, thrLo);
+            const stability = up.unions === 0 ? 0 : f32(up.intersections / up.unions);
+            if (opts.stabilityScoreThresh > 0 && !(stability >= stabThr)) continue;
+            stats.afterStability++;
+            if (isBoxNearCropEdge(up.box, cropBox, imageBox)) continue;
+            stats.afterCropEdge++;
+            if (up.area >= maxArea) continue;
+            const win = up.window;
+            const rle = windowToRle({ ...win, x0: win.x0 + cx0, y0: win.y0 + cy0 }, H, W);
+            const bc = up.box;
+            kept.push({
+              rle,
+              area: up.area,
+              box: [bc[0] + cx0, bc[1] + cy0, bc[2] + cx0, bc[3] + cy0],
+              boxInCrop: bc,
+              iouPred: iou,
+              stability,
+              point: [cropPoints[2 * i]! + cx0, cropPoints[2 * i + 1]! + cy0],
+              cropBox,
+            });
+          }
+        }
+      }
+      input.onProgress?.({ crop: ci, crops: crops.length, batch: b, batches, kept: kept.length });
+    }
+
+    const keep = nms(
+      kept.map((c) => c.boxInCrop),
+      kept.map((c) => c.iouPred),
+      opts.boxNmsThresh,
+    );
+    for (const i of keep) all.push(kept[i]!);
+  }
+  stats.afterCropNms = all.length;
+
+  if (crops.length > 1) {
+    // Prefer masks from smaller crops: score = 1 / crop area (float32, as the reference's tensor).
+    const scores = all.map((c) => f32(1 / ((c.cropBox[2] - c.cropBox[0]) * (c.cropBox[3] - c.cropBox[1]))));
+    const keep = nms(
+      all.map((c) => c.box),
+      scores,
+      opts.cropNmsThresh,
+    );
+    all = keep.map((i) => all[i]!);
+  }
+
+  if (opts.minMaskRegionArea > 0) {
+    all = postprocessSmallRegions(all, opts.minMaskRegionArea, Math.max(opts.boxNmsThresh, opts.cropNmsThresh));
+  }
+  const masks = toRecords(all, opts.outputMode);
+  stats.output = masks.length;
+  const totalMs = now() - t0;
+  return {
+    masks,
+    stats,
+    timings: { encodeMs, decodeMs, postprocessMs: totalMs - encodeMs - decodeMs, totalMs },
+  };
+}

@@ -1,0 +1,13 @@
+export * from "./errors.ts";
+export * from "./options.ts";
+export * from "./point-grids.ts";
+export * from "./crop-boxes.ts";
+export * from "./crop-edge.ts";
+export * from "./decoder.ts";
+export * from "./records.ts";
+export * from "./generate.ts";
+export * from "./dedup.ts";
+export { resampleAxis } from "./resample-axis.ts";
+export type { ResampleAxis } from "./resample-axis.ts";
+export { windowToRle } from "./window-rle.ts";
+export type { BinaryWindow } from "./window-rle.ts";

@@ -1,0 +1,192 @@
+/**
+ * From one low-resolution logit map to the crop's binary mask, its stability score and its box, in one
+ * pass over only the pixels that can be foreground.
+ *
+ * The reference upsamples every mask to full resolution (bilinear to the encoder's input square, crop
+ * the padding away, bilinear to the crop size), then thresholds at mask_threshold ± offset and 0. Here
+ * the same two bilinear steps run, with the same index/weight tables, but only inside a window: the
+ * bilinear weights are non-negative and sum to one, so an output pixel can exceed -offset only if one
+ * of its low-res sources does. Everything outside the window is below every threshold and counts for
+ * nothing. Intermediate values are kept in float32 as in the reference; rounding inside one bilinear
+ * step is done in double precision and rounded once to float32.
+ */
+import type { Box } from "../mask/types.ts";
+import { outputRangeReading, resampleAxis } from "./resample-axis.ts";
+import type { ResampleAxis } from "./resample-axis.ts";
+import type { BinaryWindow } from "./window-rle.ts";
+
+export interface UpscaleGeometry {
+  /** Low-res logits size (4x the embedding side). */
+  lowResHeight: number;
+  lowResWidth: number;
+  /** Encoder input square side S. */
+  inputSize: number;
+  /** The crop after the longest-side resize (the un-padded part of the S x S frame). */
+  resizedHeight: number;
+  resizedWidth: number;
+  /** The crop's size in the original image. */
+  cropHeight: number;
+  cropWidth: number;
+}
+
+export interface UpscaledMask {
+  /** Pixels > +offset and > -offset (stability = first / second). */
+  intersections: number;
+  unions: number;
+  /** Foreground (> 0) pixels. */
+  area: number;
+  /** Inclusive `[x0, y0, x1, y1]` of the foreground in the crop frame; `[0, 0, 0, 0]` when empty. */
+  box: Box;
+  /** The foreground in the crop frame; valid until the next call of `upscale`. */
+  window: BinaryWindow;
+}
+
+const f32 = Math.fround;
+
+export class MaskUpscaler {
+  readonly geometry: UpscaleGeometry;
+  private readonly rows1: ResampleAxis;
+  private readonly cols1: ResampleAxis;
+  private readonly rows2: ResampleAxis;
+  private readonly cols2: ResampleAxis;
+  private inter = new Float32Array(0);
+  private column = new Float64Array(0);
+  private bits = new Uint8Array(0);
+
+  constructor(geometry: UpscaleGeometry) {
+    this.geometry = geometry;
+    const g = geometry;
+    this.rows1 = resampleAxis(g.lowResHeight, g.inputSize);
+    this.cols1 = resampleAxis(g.lowResWidth, g.inputSize);
+    this.rows2 = resampleAxis(g.resizedHeight, g.cropHeight);
+    this.cols2 = resampleAxis(g.resizedWidth, g.cropWidth);
+  }
+
+  /**
+   * `logits` is one `lowResHeight x lowResWidth` map (row-major) starting at `offset`.
+   * `thrHi`/`thrLo` are the stability thresholds (mask_threshold ± offset, as float32; thrLo <= 0).
+   */
+  upscale(logits: Float32Array, offset: number, thrHi: number, thrLo: number): UpscaledMask {
+    const g = this.geometry;
+    const lh = g.lowResHeight;
+    const lw = g.lowResWidth;
+    // Sources at or below `cut` give outputs at or below min(thrLo, 0) whatever the float rounding.
+    const cut = thrLo < 0 ? thrLo * (1 + 1e-3) : 0;
+    let ra = lh;
+    let rb = -1;
+    let ca = lw;
+    let cb = -1;
+    for (let y = 0; y < lh; y++) {
+      const row = offset + y * lw;
+      let first = -1;
+      let lastX = -1;
+      for (let x = 0; x < lw; x++) {
+        if (logits[row + x]! > cut) {
+          if (first < 0) first = x;
+          lastX = x;
+        }
+      }
+      if (first < 0) continue;
+      if (y < ra) ra = y;
+      rb = y;
+      if (first < ca) ca = first;
+      if (lastX > cb) cb = lastX;
+    }
+    const empty: UpscaledMask = {
+      intersections: 0,
+      unions: 0,
+      area: 0,
+      box: [0, 0, 0, 0],
+      window: { x0: 0, y0: 0, width: 0, height: 0, data: this.bits },
+    };
+    if (rb < 0) return empty;
+
+    // Low-res rows -> rows of the S x S frame (only the un-padded part) -> crop rows. Same for columns.
+    const [r1a, r1bx] = outputRangeReading(this.rows1, ra, rb);
+    const [c1a, c1bx] = outputRangeReading(this.cols1, ca, cb);
+    const r1b = Math.min(r1bx, g.resizedHeight);
+    const c1b = Math.min(c1bx, g.resizedWidth);
+    if (r1a >= r1b || c1a >= c1b) return empty;
+    const [wy0, wy1] = outputRangeReading(this.rows2, r1a, r1b - 1);
+    const [wx0, wx1] = outputRangeReading(this.cols2, c1a, c1b - 1);
+    if (wy0 >= wy1 || wx0 >= wx1) return empty;
+
+    // Intermediate (S-frame) values needed by the window, stored column-major.
+    const ir0 = this.rows2.i0[wy0]!;
+    const ir1 = this.rows2.i1[wy1 - 1]!;
+    const ic0 = this.cols2.i0[wx0]!;
+    const ic1 = this.cols2.i1[wx1 - 1]!;
+    const nr = ir1 - ir0 + 1;
+    const nc = ic1 - ic0 + 1;
+    if (this.inter.length < nr * nc) this.inter = new Float32Array(nr * nc);
+    const inter = this.inter;
+    const R1 = this.rows1;
+    const C1 = this.cols1;
+    for (let c = 0; c < nc; c++) {
+      const sc = ic0 + c;
+      const a0 = offset + C1.i0[sc]!;
+      const a1 = offset + C1.i1[sc]!;
+      const u0 = C1.w0[sc]!;
+      const u1 = C1.w1[sc]!;
+      const colBase = c * nr;
+      for (let r = 0; r < nr; r++) {
+        const sr = ir0 + r;
+        const p0 = R1.i0[sr]! * lw;
+        const p1 = R1.i1[sr]! * lw;
+        inter[colBase + r] = f32(
+          R1.w0[sr]! * (u0 * logits[a0 + p0]! + u1 * logits[a1 + p0]!) +
+            R1.w1[sr]! * (u0 * logits[a0 + p1]! + u1 * logits[a1 + p1]!),
+        );
+      }
+    }
+
+    const wh = wy1 - wy0;
+    const ww = wx1 - wx0;
+    if (this.bits.length < wh * ww) this.bits = new Uint8Array(wh * ww);
+    if (this.column.length < nr) this.column = new Float64Array(nr);
+    const bits = this.bits;
+    const column = this.column;
+    const R2 = this.rows2;
+    const C2 = this.cols2;
+    let intersections = 0;
+    let unions = 0;
+    let area = 0;
+    let bx0 = Infinity;
+    let bx1 = -1;
+    let by0 = Infinity;
+    let by1 = -1;
+    for (let x = 0; x < ww; x++) {
+      const ox = wx0 + x;
+      const c0 = (C2.i0[ox]! - ic0) * nr;
+      const c1 = (C2.i1[ox]! - ic0) * nr;
+      const u0 = C2.w0[ox]!;
+      const u1 = C2.w1[ox]!;
+      for (let r = 0; r < nr; r++) column[r] = u0 * inter[c0 + r]! + u1 * inter[c1 + r]!;
+      const out = x * wh;
+      let colFirst = -1;
+      let colLast = -1;
+      for (let y = 0; y < wh; y++) {
+        const oy = wy0 + y;
+        const v = f32(R2.w0[oy]! * column[R2.i0[oy]! - ir0]! + R2.w1[oy]! * column[R2.i1[oy]! - ir0]!);
+        if (v > thrHi) intersections++;
+        if (v > thrLo) unions++;
+        if (v > 0) {
+          bits[out + y] = 1;
+          area++;
+          if (colFirst < 0) colFirst = y;
+          colLast = y;
+        } else {
+          bits[out + y] = 0;
+        }
+      }
+      if (colFirst >= 0) {
+        if (x < bx0) bx0 = x;
+        bx1 = x;
+        if (colFirst < by0) by0 = colFirst;
+        if (colLast > by1) by1 = colLast;
+      }
+    }
+    const box: Box = bx1 < 0 ? [0, 0, 0, 0] : [wx0 + bx0, wy0 + by0, wx0 + bx1, wy0 + by1];
+    return { intersections, unions, area, box, window: { x0: wx0, y0: wy0, width: ww, height: wh, data: bits } };
+  }
+}
