@@ -15,6 +15,12 @@ export interface RegionResult {
   changed: boolean;
 }
 
+function invert(data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = data[i] === 0 ? 1 : 0;
+  return out;
+}
+
 function mapLabels(labels: Int32Array, keep: Uint8Array, height: number, width: number): BinaryMask {
   const data = new Uint8Array(labels.length);
   for (let i = 0; i < labels.length; i++) data[i] = keep[labels[i]!]!;
@@ -43,7 +49,7 @@ export function removeSmallRegions(mask: BinaryMask, areaThresh: number, mode: R
   }
   const holes = mode === "holes";
   const { height, width } = mask;
-  const working = holes ? mask.data.map((v) => (v === 0 ? 1 : 0)) : mask.data;
+  const working = holes ? invert(mask.data) : mask.data;
   const cc = connectedComponents({ height, width, data: working }, 8);
 
   const keep = new Uint8Array(cc.count);
@@ -88,7 +94,7 @@ export function fillHoles(mask: BinaryMask, options: FillHolesOptions = {}): Bin
   assertMask(mask);
   const maxArea = options.maxArea ?? Infinity;
   const { height: h, width: w } = mask;
-  const inverse = mask.data.map((v) => (v === 0 ? 1 : 0));
+  const inverse = invert(mask.data);
   const cc = connectedComponents({ height: h, width: w, data: inverse }, options.connectivity ?? 4);
   const fill = new Uint8Array(cc.count);
   for (let l = 1; l < cc.count; l++) {
