@@ -1,0 +1,20 @@
+import type { Metadata } from "next";
+import type { ReactNode } from "react";
+import { Providers } from "@/client/trpc.tsx";
+import { TopBar } from "@/components/top-bar.tsx";
+import "./globals.css";
+
+export const metadata: Metadata = { title: "SAM data engine", description: "Annotate, review and export segmentation masks with Segment Anything" };
+
+export default function RootLayout({ children }: { children: ReactNode }) {
+  return (
+    <html lang="en">
+      <body>
+        <Providers>
+          <TopBar />
+          <main>{children}</main>
+        </Providers>
+      </body>
+    </html>
+  );
+}

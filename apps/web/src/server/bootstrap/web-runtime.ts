@@ -1,0 +1,39 @@
+// Builds the web runtime from the worker's services. This module runs in plain Node (tsx), outside the
+// Next bundle, so it is where the workspace packages' runtime code is imported.
+import { createRequire } from "node:module";
+import path from "node:path";
+import { hashPassword, verifyPassword } from "@data-engine/db";
+import { rleArea, rleBbox } from "@data-engine/sam-core";
+import { createLocalUrlSigner } from "@data-engine/storage";
+import { cancelJob, enqueueJob, retryJob, type Services } from "@data-engine/worker";
+import type { OidcSettings, WebRuntime } from "../runtime.ts";
+import { deriveFileUrlSecret } from "./secrets.ts";
+
+export function ortDistDir(): string {
+  // Resolved through sam-core, which owns the onnxruntime-web dependency.
+  const require = createRequire(createRequire(import.meta.url).resolve("@data-engine/sam-core/package.json"));
+  return path.join(path.dirname(require.resolve("onnxruntime-web/package.json")), "dist");
+}
+
+export function createWebRuntime(services: Services, settings: { authSecret: string; oidc: OidcSettings | null }): WebRuntime {
+  return {
+    prisma: services.prisma,
+    storage: services.storage,
+    urlSigner: createLocalUrlSigner(deriveFileUrlSecret(settings.authSecret)),
+    jobs: {
+      enqueue: (request) => enqueueJob(services, { ...request, params: request.params ?? {} }),
+      cancel: (jobId) => cancelJob(services, jobId),
+      retry: (jobId) => retryJob(services, jobId),
+    },
+    passwords: { hash: hashPassword, verify: verifyPassword },
+    maskGeometry: {
+      describe(counts, size) {
+        const rle = { size, counts };
+        return { area: rleArea(rle), bbox: rleBbox(rle) };
+      },
+    },
+    authSecret: settings.authSecret,
+    oidc: settings.oidc,
+    ortDistDir: ortDistDir(),
+  };
+}

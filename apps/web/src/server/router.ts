@@ -1,0 +1,30 @@
+import { auditRouter } from "./routers/audit.ts";
+import { exportsRouter } from "./routers/exports.ts";
+import { healthRouter } from "./routers/health.ts";
+import { imagesRouter } from "./routers/images.ts";
+import { jobsRouter } from "./routers/jobs.ts";
+import { masksRouter } from "./routers/masks.ts";
+import { meRouter } from "./routers/me.ts";
+import { modelsRouter } from "./routers/models.ts";
+import { projectsRouter } from "./routers/projects.ts";
+import { reviewRouter } from "./routers/review.ts";
+import { usersRouter } from "./routers/users.ts";
+import { createCallerFactory, router } from "./trpc/init.ts";
+
+export const appRouter = router({
+  health: healthRouter,
+  me: meRouter,
+  projects: projectsRouter,
+  users: usersRouter,
+  images: imagesRouter,
+  masks: masksRouter,
+  review: reviewRouter,
+  jobs: jobsRouter,
+  models: modelsRouter,
+  exports: exportsRouter,
+  audit: auditRouter,
+});
+
+export type AppRouter = typeof appRouter;
+
+export const createCaller = createCallerFactory(appRouter);

@@ -1,0 +1,110 @@
+import { TRPCError } from "@trpc/server";
+import { z } from "zod";
+import { recordAudit } from "../audit.ts";
+import { IMAGE_STATUSES, roleAtLeast } from "../domain.ts";
+import { signedFileUrl } from "../files/signed-urls.ts";
+import { notFound } from "../trpc/errors.ts";
+import { projectProcedure, router } from "../trpc/init.ts";
+import { callWorker } from "../trpc/worker-errors.ts";
+
+export const MAX_PAGE_SIZE = 100;
+
+const imageId = z.object({ imageId: z.string().min(1) });
+
+export const imagesRouter = router({
+  /** One page of a project's images (newest last), with thumbnail URLs for the grid. */
+  list: projectProcedure("ANNOTATOR")
+    .input(
+      z.object({
+        status: z.enum(IMAGE_STATUSES).optional(),
+        page: z.number().int().min(1).default(1),
+        pageSize: z.number().int().min(1).max(MAX_PAGE_SIZE, `pageSize is at most ${MAX_PAGE_SIZE}`).default(48),
+      }),
+    )
+    .query(async ({ ctx, input }) => {
+      const where = { projectId: ctx.projectId, ...(input.status ? { status: input.status } : {}) };
+      const [total, rows] = await Promise.all([
+        ctx.prisma.image.count({ where }),
+        ctx.prisma.image.findMany({
+          where,
+          orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+          skip: (input.page - 1) * input.pageSize,
+          take: input.pageSize,
+          select: {
+            id: true, fileName: true, width: true, height: true, status: true, thumbnailKey: true, storageKey: true, createdAt: true,
+            _count: { select: { masks: { where: { status: { not: "SUPERSEDED" } } } } },
+          },
+        }),
+      ]);
+      const items = await Promise.all(
+        rows.map(async ({ _count, thumbnailKey, storageKey, ...image }) => ({
+          ...image,
+          maskCount: _count.masks,
+          thumbnailUrl: await signedFileUrl(ctx.runtime, thumbnailKey ?? storageKey),
+        })),
+      );
+      return { items, total, page: input.page, pageSize: input.pageSize, pageCount: Math.max(1, Math.ceil(total / input.pageSize)) };
+    }),
+
+  /** One image with short-lived URLs for the full image and its thumbnail, and its embedding if ready. */
+  get: projectProcedure("ANNOTATOR")
+    .input(imageId)
+    .query(async ({ ctx, input }) => {
+      const image = await ctx.prisma.image.findFirst({
+        where: { id: input.imageId, projectId: ctx.projectId },
+        include: { project: { select: { activeModelVersionId: true } } },
+      });
+      if (!image) throw notFound("Image", input.imageId);
+      const { project, ...rest } = image;
+      const embedding = project.activeModelVersionId
+        ? await ctx.prisma.embedding.findUnique({
+            where: { imageId_modelVersionId: { imageId: image.id, modelVersionId: project.activeModelVersionId } },
+          })
+        : null;
+      return {
+        ...rest,
+        url: await signedFileUrl(ctx.runtime, image.storageKey),
+        thumbnailUrl: await signedFileUrl(ctx.runtime, image.thumbnailKey ?? image.storageKey),
+        activeModelVersionId: project.activeModelVersionId,
+        embedding: embedding && {
+          id: embedding.id, dtype: embedding.dtype, shape: embedding.shape, inputSize: embedding.inputSize,
+          url: await signedFileUrl(ctx.runtime, embedding.storageKey),
+        },
+      };
+    }),
+
+  /** Queues an embedding of the image with the project's active model (annotators ask for the next image early). */
+  requestEmbedding: projectProcedure("ANNOTATOR")
+    .input(imageId.extend({ priority: z.number().int().min(0).max(100).default(50) }))
+    .mutation(async ({ ctx, input }) => {
+      const image = await ctx.prisma.image.findFirst({
+        where: { id: input.imageId, projectId: ctx.projectId },
+        select: { id: true, project: { select: { activeModelVersionId: true } } },
+      });
+      if (!image) throw notFound("Image", input.imageId);
+      const modelVersionId = image.project.activeModelVersionId;
+      if (!modelVersionId) throw new TRPCError({ code: "PRECONDITION_FAILED", message: "The project has no active model; an administrator must activate one first" });
+      const existing = await ctx.prisma.embedding.findUnique({ where: { imageId_modelVersionId: { imageId: image.id, modelVersionId } }, select: { id: true } });
+      if (existing) return { status: "ready" as const, embeddingId: existing.id, jobId: null };
+      const job = await callWorker(() => ctx.runtime.jobs.enqueue({
+        type: "EMBED", projectId: ctx.projectId, params: { imageIds: [image.id], modelVersionId },
+        createdById: ctx.user.id, priority: input.priority,
+      }));
+      return { status: "queued" as const, embeddingId: null, jobId: job.id };
+    }),
+
+  /** Annotators move an image through their workflow; only reviewers mark it REVIEWED. */
+  setStatus: projectProcedure("ANNOTATOR")
+    .input(imageId.extend({ status: z.enum(IMAGE_STATUSES) }))
+    .mutation(async ({ ctx, input }) => {
+      if (input.status === "REVIEWED" && !roleAtLeast(ctx.projectRole, "REVIEWER")) {
+        throw new TRPCError({ code: "FORBIDDEN", message: "Only reviewers can mark an image as reviewed" });
+      }
+      const { count } = await ctx.prisma.image.updateMany({ where: { id: input.imageId, projectId: ctx.projectId }, data: { status: input.status } });
+      if (count === 0) throw notFound("Image", input.imageId);
+      await recordAudit(ctx.prisma, {
+        actorId: ctx.user.id, projectId: ctx.projectId, action: "image.setStatus", entityType: "Image", entityId: input.imageId, data: { status: input.status },
+      });
+      return { id: input.imageId, status: input.status };
+    }),
+});

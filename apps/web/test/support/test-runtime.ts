@@ -1,0 +1,67 @@
+// A web runtime over a fresh in-memory database, for API tests: real Prisma client and migrations, real
+// password hashing, real local storage and URL signer; the worker's job control is a recording stand-in
+// that writes the Job rows the real one would (the queue itself is the worker's to test).
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { hashPassword, openDatabase, verifyPassword } from "@data-engine/db";
+import { LocalStorage, createLocalUrlSigner } from "@data-engine/storage";
+import { mintSessionToken } from "../../src/server/auth/session-cookie.ts";
+import { createCaller } from "../../src/server/router.ts";
+import { createContext } from "../../src/server/trpc/context.ts";
+import type { EnqueueRequest, WebRuntime } from "../../src/server/runtime.ts";
+import { describeCocoRle } from "./coco-rle.ts";
+
+export interface TestRuntime {
+  runtime: WebRuntime;
+  enqueued: EnqueueRequest[];
+  /** A tRPC caller acting with a real session cookie for `userId` (none: anonymous). */
+  callerFor(userId: string | null, cookieOverride?: string): Promise<ReturnType<typeof createCaller>>;
+  close(): Promise<void>;
+}
+
+export const TEST_SECRET = "test-secret-0123456789abcdef0123456789";
+
+export async function createTestRuntime(): Promise<TestRuntime> {
+  const db = await openDatabase({ dataDir: "memory://", databaseUrl: undefined });
+  const dir = await mkdtemp(path.join(os.tmpdir(), "web-test-"));
+  const prisma = db.prisma;
+  const enqueued: EnqueueRequest[] = [];
+  const runtime: WebRuntime = {
+    prisma,
+    storage: new LocalStorage({ root: path.join(dir, "files") }),
+    urlSigner: createLocalUrlSigner("file-url-secret-for-tests-0123456789"),
+    jobs: {
+      async enqueue(request) {
+        enqueued.push(request);
+        return prisma.job.create({
+          data: {
+            type: request.type, projectId: request.projectId ?? null, params: JSON.parse(JSON.stringify(request.params ?? {})),
+            createdById: request.createdById ?? null, priority: request.priority ?? 0,
+          },
+        });
+      },
+      cancel: (jobId) => prisma.job.update({ where: { id: jobId }, data: { status: "CANCELLED", cancelRequestedAt: new Date() } }),
+      retry: (jobId) => prisma.job.update({ where: { id: jobId }, data: { status: "QUEUED", error: null } }),
+    },
+    passwords: { hash: hashPassword, verify: verifyPassword },
+    maskGeometry: { describe: describeCocoRle },
+    authSecret: TEST_SECRET,
+    oidc: null,
+    ortDistDir: dir,
+  };
+  return {
+    runtime,
+    enqueued,
+    async callerFor(userId, cookieOverride) {
+      const headers = new Headers();
+      if (cookieOverride !== undefined) headers.set("cookie", cookieOverride);
+      else if (userId) headers.set("cookie", `next-auth.session-token=${await mintSessionToken(userId, TEST_SECRET)}`);
+      return createCaller(await createContext(runtime, headers));
+    },
+    async close() {
+      await db.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
