@@ -17,3 +17,8 @@ export { serializeModel, EXTERNAL_DATA_THRESHOLD } from "./onnx/model.ts";
 export type { SerializedModel, SerializeOptions } from "./onnx/model.ts";
 export { readModel, tensorToFloat32 } from "./onnx/read.ts";
 export type { ReadModel, ExternalDataReader } from "./onnx/read.ts";
+export { encoderParamSpecs, blockAttnSize } from "./encoder/params.ts";
+export { initEncoderWeights } from "./encoder/init.ts";
+export { buildEncoderOnnx } from "./encoder/graph.ts";
+export type { EncoderBuildOptions } from "./encoder/graph.ts";
+export { preprocessHwc, resizedSize, PIXEL_MEAN, PIXEL_STD } from "./encoder/preprocess.ts";
