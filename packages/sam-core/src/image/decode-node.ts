@@ -23,7 +23,8 @@ export interface ImageHeader {
 export async function readImageHeader(bytes: Uint8Array): Promise<ImageHeader> {
   let meta: Metadata;
   try {
-    meta = await sharp(bytes).metadata();
+    // Header only: the pixel limit is enforced by the callers with a clearer message.
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (err) {
     throw new ImageError(`cannot read image: ${reason(err)}`);
   }
@@ -43,7 +44,8 @@ function checkPixels(h: ImageHeader, maxPixels: number): void {
 
 function pipeline(bytes: Uint8Array, maxPixels: number): Sharp {
   // EXIF orientation applied; alpha dropped (not blended), like PIL's convert("RGB"); greyscale, CMYK and
-  // 16-bit inputs become 8-bit sRGB. (PIL clips 16-bit greyscale to 0..255; libvips rescales: we rescale.)
+  // 16-bit inputs become 8-bit sRGB. 16-bit samples keep their high byte (v >> 8); PIL would clip
+  // 16-bit greyscale at 255, which whitens nearly every pixel, so we deliberately differ there.
   return sharp(bytes, { limitInputPixels: Math.max(1, Math.floor(maxPixels)), failOn: "error" }).rotate().removeAlpha().toColourspace("srgb");
 }
 
