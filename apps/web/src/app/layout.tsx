@@ -4,6 +4,9 @@ import { Providers } from "@/client/trpc.tsx";
 import { TopBar } from "@/components/top-bar.tsx";
 import "./globals.css";
 
+// Every page depends on who is signed in.
+export const dynamic = "force-dynamic";
+
 export const metadata: Metadata = { title: "SAM data engine", description: "Annotate, review and export segmentation masks with Segment Anything" };
 
 export default function RootLayout({ children }: { children: ReactNode }) {

@@ -7,7 +7,9 @@ import { createContext, type SessionUser } from "./trpc/context.ts";
 import { getWebRuntime } from "./runtime.ts";
 
 export async function getPageSession() {
-  const ctx = await createContext(getWebRuntime(), await headers());
+  // headers() first: it marks the page dynamic, so the build never prerenders it (no runtime then).
+  const requestHeaders = await headers();
+  const ctx = await createContext(getWebRuntime(), requestHeaders);
   return { user: ctx.user, caller: createCaller(ctx) };
 }
 

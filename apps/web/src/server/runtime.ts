@@ -23,6 +23,8 @@ export interface JobControl {
   enqueue(request: EnqueueRequest): Promise<{ id: string }>;
   cancel(jobId: string): Promise<unknown>;
   retry(jobId: string): Promise<unknown>;
+  /** Sets the project's active model and queues embeddings of its images that lack one. */
+  activateModel(request: { projectId: string; modelVersionId: string; createdById: string }): Promise<{ embedJob: { id: string } | null }>;
 }
 
 export interface PasswordHasher {

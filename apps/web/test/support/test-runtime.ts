@@ -17,6 +17,8 @@ export interface TestRuntime {
   enqueued: EnqueueRequest[];
   /** A tRPC caller acting with a real session cookie for `userId` (none: anonymous). */
   callerFor(userId: string | null, cookieOverride?: string): Promise<ReturnType<typeof createCaller>>;
+  /** The Cookie header of a fresh session for `userId`, as the browser would send it. */
+  cookieFor(userId: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -43,6 +45,11 @@ export async function createTestRuntime(): Promise<TestRuntime> {
       },
       cancel: (jobId) => prisma.job.update({ where: { id: jobId }, data: { status: "CANCELLED", cancelRequestedAt: new Date() } }),
       retry: (jobId) => prisma.job.update({ where: { id: jobId }, data: { status: "QUEUED", error: null } }),
+      async activateModel({ projectId, modelVersionId }) {
+        await prisma.project.update({ where: { id: projectId }, data: { activeModelVersionId: modelVersionId } });
+        await prisma.modelVersion.update({ where: { id: modelVersionId }, data: { status: "ACTIVE" } });
+        return { embedJob: null };
+      },
     },
     passwords: { hash: hashPassword, verify: verifyPassword },
     maskGeometry: { describe: describeCocoRle },
@@ -58,6 +65,9 @@ export async function createTestRuntime(): Promise<TestRuntime> {
       if (cookieOverride !== undefined) headers.set("cookie", cookieOverride);
       else if (userId) headers.set("cookie", `next-auth.session-token=${await mintSessionToken(userId, TEST_SECRET)}`);
       return createCaller(await createContext(runtime, headers));
+    },
+    async cookieFor(userId) {
+      return `next-auth.session-token=${await mintSessionToken(userId, TEST_SECRET)}`;
     },
     async close() {
       await db.close();

@@ -5,7 +5,7 @@ import path from "node:path";
 import { hashPassword, verifyPassword } from "@data-engine/db";
 import { rleArea, rleBbox } from "@data-engine/sam-core";
 import { createLocalUrlSigner } from "@data-engine/storage";
-import { cancelJob, enqueueJob, retryJob, type Services } from "@data-engine/worker";
+import { activateModel, cancelJob, enqueueJob, retryJob, type Services } from "@data-engine/worker";
 import type { OidcSettings, WebRuntime } from "../runtime.ts";
 import { deriveFileUrlSecret } from "./secrets.ts";
 
@@ -24,6 +24,7 @@ export function createWebRuntime(services: Services, settings: { authSecret: str
       enqueue: (request) => enqueueJob(services, { ...request, params: request.params ?? {} }),
       cancel: (jobId) => cancelJob(services, jobId),
       retry: (jobId) => retryJob(services, jobId),
+      activateModel: (request) => activateModel(services, request),
     },
     passwords: { hash: hashPassword, verify: verifyPassword },
     maskGeometry: {

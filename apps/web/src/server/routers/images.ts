@@ -86,6 +86,12 @@ export const imagesRouter = router({
       if (!modelVersionId) throw new TRPCError({ code: "PRECONDITION_FAILED", message: "The project has no active model; an administrator must activate one first" });
       const existing = await ctx.prisma.embedding.findUnique({ where: { imageId_modelVersionId: { imageId: image.id, modelVersionId } }, select: { id: true } });
       if (existing) return { status: "ready" as const, embeddingId: existing.id, jobId: null };
+      // Opening the same image twice (or in two tabs) must not queue the work twice.
+      const pending = await ctx.prisma.job.findFirst({
+        where: { projectId: ctx.projectId, type: "EMBED", status: { in: ["QUEUED", "RUNNING"] }, params: { equals: { imageIds: [image.id], modelVersionId } } },
+        select: { id: true },
+      });
+      if (pending) return { status: "queued" as const, embeddingId: null, jobId: pending.id };
       const job = await callWorker(() => ctx.runtime.jobs.enqueue({
         type: "EMBED", projectId: ctx.projectId, params: { imageIds: [image.id], modelVersionId },
         createdById: ctx.user.id, priority: input.priority,

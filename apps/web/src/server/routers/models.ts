@@ -2,6 +2,7 @@ import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { recordAudit } from "../audit.ts";
 import { adminProjectProcedure, authedProcedure, router } from "../trpc/init.ts";
+import { callWorker } from "../trpc/worker-errors.ts";
 
 export const modelsRouter = router({
   /** Shared models plus those of the caller's projects (administrators: all), with where each is active. */
@@ -37,14 +38,13 @@ export const modelsRouter = router({
       }
       if (model.status === "ARCHIVED") throw new TRPCError({ code: "BAD_REQUEST", message: `Model ${model.name} is archived` });
       const previous = await ctx.prisma.project.findUniqueOrThrow({ where: { id: ctx.projectId }, select: { activeModelVersionId: true } });
-      await ctx.prisma.$transaction(async (tx) => {
-        await tx.project.update({ where: { id: ctx.projectId }, data: { activeModelVersionId: model.id } });
-        if (model.status !== "ACTIVE") await tx.modelVersion.update({ where: { id: model.id }, data: { status: "ACTIVE", promotedAt: new Date() } });
-        await recordAudit(tx, {
-          actorId: ctx.user.id, projectId: ctx.projectId, action: "model.activate", entityType: "ModelVersion", entityId: model.id,
-          data: { previous: previous.activeModelVersionId },
-        });
+      const { embedJob } = await callWorker(() =>
+        ctx.runtime.jobs.activateModel({ projectId: ctx.projectId, modelVersionId: model.id, createdById: ctx.user.id }),
+      );
+      await recordAudit(ctx.prisma, {
+        actorId: ctx.user.id, projectId: ctx.projectId, action: "model.activate", entityType: "ModelVersion", entityId: model.id,
+        data: { previous: previous.activeModelVersionId, embedJobId: embedJob?.id ?? null },
       });
-      return { projectId: ctx.projectId, activeModelVersionId: model.id };
+      return { projectId: ctx.projectId, activeModelVersionId: model.id, embedJobId: embedJob?.id ?? null };
     }),
 });

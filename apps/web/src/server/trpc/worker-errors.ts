@@ -6,6 +6,8 @@ const CODES: Record<string, TRPCError["code"]> = {
   JobParamsError: "BAD_REQUEST",
   JobNotFoundError: "NOT_FOUND",
   JobStateError: "PRECONDITION_FAILED",
+  NotFoundError: "NOT_FOUND",
+  ModelError: "BAD_REQUEST",
 };
 
 export async function callWorker<T>(action: () => Promise<T>): Promise<T> {
