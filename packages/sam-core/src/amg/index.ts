@@ -11,3 +11,5 @@ export { resampleAxis } from "./resample-axis.ts";
 export type { ResampleAxis } from "./resample-axis.ts";
 export { windowToRle } from "./window-rle.ts";
 export type { BinaryWindow } from "./window-rle.ts";
+export * from "./ort-decoder.ts";
+export * from "./crop-encoder.ts";

@@ -5,8 +5,10 @@ import type { AmgDecoder, DecodedBatch, EncodeCrop } from "../../src/amg/decoder
 import type { SamEmbedding } from "../../src/embedding/embedding.ts";
 import type { Box } from "../../src/mask/types.ts";
 
-export const FAKE_INPUT_SIZE = 256;
-export const FAKE_EMBED_SIDE = 16;
+export const FAKE_INPUT_SIZE = 128;
+export const FAKE_EMBED_SIDE = 8;
+/** Shapes are drawn in units of a 64-wide low-res frame, whatever LOW is. */
+const U = 64 / (FAKE_EMBED_SIDE * 4);
 const LOW = FAKE_EMBED_SIDE * 4;
 
 export function fakeEmbedding(height: number, width: number, tag = 0): SamEmbedding {
@@ -42,8 +44,8 @@ export function fakeDecodeOne(embedding: SamEmbedding, x: number, y: number, iou
     const base = t * LOW * LOW;
     for (let v = 0; v < LOW; v++) {
       for (let u = 0; u < LOW; u++) {
-        const d = Math.hypot(u - px, (v - py) * (1 + 0.2 * t));
-        low[base + v * LOW + u] = sharp * (radius - d) + ring * Math.cos(d * 1.7) + 0.3 * Math.sin(u * 0.9 + v * 0.4);
+        const d = U * Math.hypot(u - px, (v - py) * (1 + 0.2 * t));
+        low[base + v * LOW + u] = sharp * (radius - d) + ring * Math.cos(d * 1.7) + 0.3 * Math.sin(U * (u * 0.9 + v * 0.4));
       }
     }
   }

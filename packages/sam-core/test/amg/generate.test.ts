@@ -77,6 +77,13 @@ describe("generateMasks against a naive full-resolution transcription of the ref
     });
     expect(naive.length).toBeGreaterThan(3);
     expect(fast.masks.map(comparable)).toEqual(naive.map(comparable));
+    // The clean-up really changed masks (and so the order: changed masks rank last).
+    const plain = await generateMasks(
+      { height: 80, width: 110, decoder: fakeDecoder(64), encodeCrop: fakeEncodeCrop() },
+      { pointsPerSide: 10, predIouThresh: 0.7, stabilityScoreThresh: 0.3, cropNLayers: 1 },
+    );
+    const areas = (ms: { area: number }[]) => ms.map((m) => m.area).sort((a, b) => a - b);
+    expect(areas(plain.masks)).not.toEqual(areas(fast.masks));
   });
 
   it("filters disabled at 0 keep every candidate the NMS lets through", async () => {
