@@ -1,0 +1,22 @@
+// Public API of @data-engine/worker (the web app imports this).
+export { createServices, getServices, closeServices, defaultDataDir } from "./services.ts";
+export type { Services, CreateServicesOptions, Env } from "./services.ts";
+export { enqueueJob, type EnqueueRequest } from "./queue/enqueue.ts";
+export { cancelJob, retryJob } from "./queue/control.ts";
+export { requestEmbedding } from "./queue/request-embedding.ts";
+export { startWorkers, type StartWorkersOptions, type Workers } from "./queue/workers.ts";
+export { reconcileJobs } from "./queue/reconcile.ts";
+export { QUEUE_NAMES, ALL_QUEUES, DEAD_LETTER_QUEUE, queueFor, type QueueName } from "./queue/queues.ts";
+export { SUPPORTED_JOB_TYPES, getJobDefinition } from "./jobs/registry.ts";
+export { ingestParams, type IngestParams } from "./jobs/ingest/params.ts";
+export { embedParams, type EmbedParams } from "./jobs/embed/params.ts";
+export { embeddingKey } from "./jobs/embed/handler.ts";
+export { exportParams, type ExportParams } from "./jobs/export/params.ts";
+export { datasetVersionIdFor, exportKeys } from "./jobs/export/handler.ts";
+export { normaliseImage, ImageRejectedError, DEFAULT_MAX_PIXELS } from "./jobs/ingest/normalise.ts";
+export { registerModelVersion, inspectModelPair } from "./models/register.ts";
+export { importModelFiles } from "./models/import-files.ts";
+export { buildDemoModel } from "./models/build-demo.ts";
+export { activateModel } from "./models/activate.ts";
+export { seedDemo, DEMO_USERS, DEMO_LABELS, DEMO_PROJECT_SLUG } from "./seed.ts";
+export * from "./errors.ts";

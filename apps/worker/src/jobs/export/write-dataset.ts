@@ -1,0 +1,255 @@
+// Writes the files of a dataset version from its frozen snapshot, one page of masks at a time: SA-1B JSON
+// per image, COCO instances JSON (assembled from streamed parts), optional PNG masks and images.
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import path from "node:path";
+import { pipeline } from "node:stream/promises";
+import sharp from "sharp";
+import {
+  decodeMask,
+  decodeRleCounts,
+  maskToPolygons,
+  polygonsToCocoSegmentation,
+  rleArea,
+  rleBbox,
+  type CocoRle,
+} from "@data-engine/sam-core";
+import type { Services } from "../../services.ts";
+import { TextFileWriter } from "./file-writer.ts";
+import type { ExportOptions } from "./params.ts";
+
+const PAGE = 2000;
+
+export interface WriteResult {
+  imageCount: number;
+  maskCount: number;
+  invalidMasks: { maskId: string; reason: string }[];
+}
+
+interface ImageInfo {
+  id: string;
+  fileName: string;
+  width: number;
+  height: number;
+  storageKey: string;
+  mimeType: string;
+}
+
+interface Category {
+  id: number;
+  name: string;
+}
+
+export async function writeDataset(
+  services: Services,
+  args: {
+    datasetVersionId: string;
+    projectId: string;
+    dir: string;
+    options: ExportOptions & { includeImages?: boolean };
+    createdAt: Date;
+    name: string;
+    onProgress: (masksDone: number, total: number) => Promise<void>;
+  },
+): Promise<WriteResult> {
+  const { dir, options, datasetVersionId } = args;
+  const prisma = services.prisma;
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const wantSa1b = options.formats.includes("sa1b");
+  const wantCoco = options.formats.includes("coco");
+  if (wantSa1b) await mkdir(path.join(dir, "sa1b"));
+  if (wantCoco) await mkdir(path.join(dir, "coco"));
+  if (options.pngMasks) await mkdir(path.join(dir, "masks"));
+  if (options.includeImages) await mkdir(path.join(dir, "images"));
+
+  const labelClasses = await prisma.labelClass.findMany({
+    where: { projectId: args.projectId },
+    orderBy: [{ sortOrder: "asc" }, { name: "asc" }],
+    select: { id: true, name: true },
+  });
+  const categoryOf = new Map<string, Category>(labelClasses.map((l, i) => [l.id, { id: i + 1, name: l.name }]));
+  const unlabeled: Category = { id: labelClasses.length + 1, name: "unlabeled" };
+  let usedUnlabeled = false;
+
+  const total = await prisma.datasetItem.count({ where: { datasetVersionId } });
+  const tmpImages = path.join(dir, ".coco-images.part");
+  const tmpAnns = path.join(dir, ".coco-annotations.part");
+  const cocoImages = wantCoco ? new TextFileWriter(tmpImages) : undefined;
+  const cocoAnns = wantCoco ? new TextFileWriter(tmpAnns) : undefined;
+
+  let imageCount = 0;
+  let maskCount = 0;
+  const invalidMasks: WriteResult["invalidMasks"] = [];
+  let current: { info: ImageInfo; number: number; sa1b: unknown[] } | undefined;
+
+  const finishImage = async () => {
+    if (!current) return;
+    const { info, number, sa1b } = current;
+    if (wantSa1b) {
+      const doc = {
+        image: { image_id: number, width: info.width, height: info.height, file_name: exportedFileName(info) },
+        annotations: sa1b,
+      };
+      const w = new TextFileWriter(path.join(dir, "sa1b", `${info.id}.json`));
+      await w.write(JSON.stringify(doc));
+      await w.close();
+    }
+    if (options.includeImages) {
+      await pipeline(await services.storage.get(info.storageKey), createWriteStream(path.join(dir, "images", exportedFileName(info))));
+    }
+    current = undefined;
+  };
+
+  let after: { imageId: string; maskId: string } | undefined;
+  for (;;) {
+    const page = await prisma.datasetItem.findMany({
+      where: {
+        datasetVersionId,
+        ...(after
+          ? { OR: [{ imageId: { gt: after.imageId } }, { imageId: after.imageId, maskId: { gt: after.maskId } }] }
+          : {}),
+      },
+      orderBy: [{ imageId: "asc" }, { maskId: "asc" }],
+      take: PAGE,
+      select: {
+        imageId: true,
+        maskId: true,
+        mask: {
+          select: { rle: true, labelClassId: true, predictedIou: true, stabilityScore: true, pointCoords: true, cropBox: true },
+        },
+      },
+    });
+    if (page.length === 0) break;
+    const newImageIds = [...new Set(page.map((p) => p.imageId))].filter((id) => id !== current?.info.id);
+    const images = new Map(
+      (
+        await prisma.image.findMany({
+          where: { id: { in: newImageIds } },
+          select: { id: true, fileName: true, width: true, height: true, storageKey: true, mimeType: true },
+        })
+      ).map((i) => [i.id, i]),
+    );
+    for (const item of page) {
+      if (current?.info.id !== item.imageId) {
+        await finishImage();
+        const info: ImageInfo = images.get(item.imageId)!;
+        imageCount++;
+        current = { info, number: imageCount, sa1b: [] };
+        if (cocoImages) {
+          await cocoImages.write(
+            (imageCount > 1 ? "," : "") +
+              JSON.stringify({
+                id: imageCount,
+                file_name: exportedFileName(info),
+                width: info.width,
+                height: info.height,
+                original_file_name: info.fileName,
+                data_engine_image_id: info.id,
+              }),
+          );
+        }
+      }
+      const image = current!;
+      const { info, number } = image;
+      const rle: CocoRle = { size: [info.height, info.width], counts: item.mask.rle };
+      try {
+        decodeRleCounts(rle.counts, info.height * info.width);
+      } catch (error) {
+        invalidMasks.push({ maskId: item.maskId, reason: error instanceof Error ? error.message : String(error) });
+        continue;
+      }
+      maskCount++;
+      const annId = maskCount;
+      const area = rleArea(rle);
+      const bbox = rleBbox(rle);
+      const pointCoords = Array.isArray(item.mask.pointCoords) ? item.mask.pointCoords : [];
+      const cropBox = item.mask.cropBox.length === 4 ? item.mask.cropBox : [0, 0, info.width, info.height];
+      if (wantSa1b) {
+        image.sa1b.push({
+          id: annId,
+          segmentation: { size: rle.size, counts: rle.counts },
+          bbox,
+          area,
+          predicted_iou: item.mask.predictedIou ?? null,
+          stability_score: item.mask.stabilityScore ?? null,
+          crop_box: cropBox,
+          point_coords: pointCoords,
+        });
+      }
+      let category = item.mask.labelClassId ? categoryOf.get(item.mask.labelClassId) : undefined;
+      if (!category) {
+        category = unlabeled;
+        usedUnlabeled = true;
+      }
+      if (cocoAnns) {
+        let segmentation: unknown = { size: rle.size, counts: rle.counts };
+        if (options.polygons) {
+          const polygons = polygonsToCocoSegmentation(maskToPolygons(decodeMask(rle)));
+          if (polygons.length > 0) segmentation = polygons;
+        }
+        await cocoAnns.write(
+          (annId > 1 ? "," : "") +
+            JSON.stringify({
+              id: annId,
+              image_id: number,
+              category_id: category.id,
+              segmentation,
+              area,
+              bbox,
+              iscrowd: 0,
+              predicted_iou: item.mask.predictedIou ?? null,
+              stability_score: item.mask.stabilityScore ?? null,
+              data_engine_mask_id: item.maskId,
+            }),
+        );
+      }
+      if (options.pngMasks) {
+        const mask = decodeMask(rle);
+        const pixels = Buffer.alloc(mask.data.length);
+        for (let i = 0; i < pixels.length; i++) pixels[i] = mask.data[i] ? 255 : 0;
+        const folder = path.join(dir, "masks", info.id);
+        await mkdir(folder, { recursive: true });
+        await sharp(pixels, { raw: { width: mask.width, height: mask.height, channels: 1 } })
+          .png({ compressionLevel: 6 })
+          .toFile(path.join(folder, `${annId}.png`));
+      }
+    }
+    const last = page[page.length - 1]!;
+    after = { imageId: last.imageId, maskId: last.maskId };
+    await args.onProgress(maskCount + invalidMasks.length, total);
+  }
+  await finishImage();
+
+  if (cocoImages && cocoAnns) {
+    await cocoImages.close();
+    await cocoAnns.close();
+    const categories = [...categoryOf.values()];
+    if (usedUnlabeled) categories.push(unlabeled);
+    const head = JSON.stringify({
+      info: {
+        description: args.name,
+        version: datasetVersionId,
+        date_created: args.createdAt.toISOString(),
+        contributor: "SAM data engine",
+      },
+      licenses: [],
+      categories: categories.map((c) => ({ id: c.id, name: c.name, supercategory: "object" })),
+    }).slice(0, -1);
+    const out = createWriteStream(path.join(dir, "coco", "instances.json"));
+    await pipeline(async function* () {
+      yield `${head},"images":[`;
+      for await (const chunk of createReadStream(tmpImages)) yield chunk;
+      yield `],"annotations":[`;
+      for await (const chunk of createReadStream(tmpAnns)) yield chunk;
+      yield "]}";
+    }, out);
+    await rm(tmpImages);
+    await rm(tmpAnns);
+  }
+  return { imageCount, maskCount, invalidMasks };
+}
+
+function exportedFileName(info: ImageInfo): string {
+  return `${info.id}.${info.mimeType === "image/png" ? "png" : "jpg"}`;
+}

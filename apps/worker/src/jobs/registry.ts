@@ -1,0 +1,62 @@
+// Every job type this worker runs, by JobType.
+import type { JobType } from "@data-engine/db";
+import type { JobDefinition } from "./types.ts";
+import { ingestParams } from "./ingest/params.ts";
+import { runIngest } from "./ingest/handler.ts";
+import { embedParams } from "./embed/params.ts";
+import { resolveModelVersionId, runEmbed } from "./embed/handler.ts";
+import { exportParams } from "./export/params.ts";
+import { runExport } from "./export/handler.ts";
+import { JobParamsError, PermanentJobError } from "../errors.ts";
+import { stat } from "node:fs/promises";
+
+const ingest: JobDefinition<import("./ingest/params.ts").IngestParams> = {
+  type: "INGEST",
+  params: ingestParams,
+  projectScoped: true,
+  async preflight(_services, params) {
+    if (params.source.kind === "folder") {
+      const info = await stat(params.source.path).catch(() => null);
+      if (!info?.isDirectory()) throw new JobParamsError(`source.path: folder "${params.source.path}" does not exist or is not a directory`);
+    }
+  },
+  run: runIngest,
+};
+
+const embed: JobDefinition<import("./embed/params.ts").EmbedParams> = {
+  type: "EMBED",
+  params: embedParams,
+  projectScoped: true,
+  async preflight(services, params, projectId) {
+    try {
+      await resolveModelVersionId(services, projectId!, params.modelVersionId);
+    } catch (error) {
+      if (error instanceof PermanentJobError) throw new JobParamsError(error.message);
+      throw error;
+    }
+  },
+  run: runEmbed,
+};
+
+const exportJob: JobDefinition<import("./export/params.ts").ExportParams> = {
+  type: "EXPORT",
+  params: exportParams,
+  projectScoped: true,
+  run: runExport,
+};
+
+const DEFINITIONS: Partial<Record<JobType, JobDefinition<never>>> = {
+  INGEST: ingest as JobDefinition<never>,
+  EMBED: embed as JobDefinition<never>,
+  EXPORT: exportJob as JobDefinition<never>,
+};
+
+export const SUPPORTED_JOB_TYPES = Object.keys(DEFINITIONS) as JobType[];
+
+export function getJobDefinition(type: JobType): JobDefinition<unknown> {
+  const def = DEFINITIONS[type];
+  if (!def) {
+    throw new JobParamsError(`Job type "${String(type)}" is not supported by this worker (supported: ${SUPPORTED_JOB_TYPES.join(", ")})`);
+  }
+  return def as unknown as JobDefinition<unknown>;
+}
