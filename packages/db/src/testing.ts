@@ -1,0 +1,160 @@
+// Fresh, migrated databases for tests: one per test file (a PGlite costs seconds and hundreds of MB).
+//
+//   TEST_DATABASE unset      → PGlite in memory
+//   TEST_DATABASE=postgres   → a new database de_test_<random> on TEST_POSTGRES_URL's server (default
+//                              postgresql://postgres@127.0.0.1:5432/postgres), dropped by close()
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import pg from "pg";
+import { PrismaPGlite } from "pglite-prisma-adapter";
+import { openPGliteDatabase, openPostgresDatabase } from "./client.ts";
+import type { Database } from "./client.ts";
+import { DatabaseConfigError } from "./errors.ts";
+import { applyMigrations } from "./migrate.ts";
+import { readMigrationsDir } from "./migrations-dir.ts";
+import { defaultMigrationsDir } from "./paths.ts";
+import { parsePostgresUrl, connectionError } from "./postgres-url.ts";
+
+export type { Database };
+
+export const defaultTestPostgresUrl = "postgresql://postgres@127.0.0.1:5432/postgres";
+
+export interface TestDatabaseOptions {
+  /** "pglite" or "postgres"; default from TEST_DATABASE (unset → "pglite"). */
+  kind?: "pglite" | "postgres";
+  migrationsDir?: string;
+}
+
+export function testDatabaseKind(): "pglite" | "postgres" {
+  const value = (process.env.TEST_DATABASE ?? "").trim().toLowerCase();
+  if (value === "" || value === "pglite") return "pglite";
+  if (value === "postgres" || value === "postgresql") return "postgres";
+  throw new DatabaseConfigError(
+    "TEST_DATABASE",
+    `TEST_DATABASE must be "postgres" or unset (got "${value}")`,
+  );
+}
+
+export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<Database> {
+  const kind = options.kind ?? testDatabaseKind();
+  const migrationsDir = options.migrationsDir ?? defaultMigrationsDir();
+  return kind === "postgres"
+    ? createPostgresTestDatabase(migrationsDir)
+    : createPGliteTestDatabase(migrationsDir);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// PGlite: initdb plus migrations take several seconds; loading a dump of an already migrated cluster
+// takes under one. The dump is cached in the temp directory, keyed by the migrations' content.
+
+function templatePath(migrationsDir: string): string {
+  const hash = createHash("sha256");
+  for (const dir of readMigrationsDir(migrationsDir).migrationDirectories) {
+    hash.update(dir.path).update("\0");
+    if (dir.migrationFile.content.tag === "ok") hash.update(dir.migrationFile.content.value);
+    hash.update("\0");
+  }
+  hash.update(pgliteVersion());
+  return join(tmpdir(), `de-db-pglite-template-${hash.digest("hex").slice(0, 16)}.tar`);
+}
+
+function pgliteVersion(): string {
+  // The package does not export its package.json; find it above the resolved entry point.
+  let dir = dirname(createRequire(import.meta.url).resolve("@electric-sql/pglite"));
+  for (let depth = 0; depth < 4; depth++, dir = dirname(dir)) {
+    const candidate = join(dir, "package.json");
+    if (existsSync(candidate))
+      return String((JSON.parse(readFileSync(candidate, "utf8")) as { version?: unknown }).version);
+  }
+  return "unknown";
+}
+
+async function loadTemplate(path: string): Promise<PGlite | undefined> {
+  if (!existsSync(path)) return undefined;
+  try {
+    const pglite = new PGlite({ dataDir: "memory://", loadDataDir: new Blob([readFileSync(path)]) });
+    await pglite.waitReady;
+    return pglite;
+  } catch {
+    return undefined; // A truncated or foreign file: rebuild it.
+  }
+}
+
+async function createPGliteTestDatabase(migrationsDir: string): Promise<Database> {
+  const path = templatePath(migrationsDir);
+  let pglite = await loadTemplate(path);
+  if (pglite === undefined) {
+    pglite = new PGlite("memory://");
+    await pglite.waitReady;
+    await applyMigrations(new PrismaPGlite(pglite), { migrationsDir });
+    const dump = await pglite.dumpDataDir("none");
+    // Write-then-rename: parallel test files must never read a half-written template.
+    const partial = `${path}.${process.pid}.${randomBytes(4).toString("hex")}`;
+    writeFileSync(partial, new Uint8Array(await dump.arrayBuffer()));
+    renameSync(partial, path);
+  }
+  // Migrations run again regardless: a no-op on a current template, and the real check otherwise.
+  return openPGliteDatabase("memory://", { pglite, migrationsDir });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// PostgreSQL: a database of its own per test file, so test files can run in parallel.
+
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+async function adminQuery(adminUrl: string, sql: string): Promise<void> {
+  const target = parsePostgresUrl(adminUrl);
+  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 10_000 });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+  } catch (error) {
+    const cause = connectionError(target, error);
+    throw new DatabaseConfigError(
+      "TEST_POSTGRES_URL",
+      cause.message.replace(/DATABASE_URL/g, "TEST_POSTGRES_URL"),
+      {
+        cause: error,
+      },
+    );
+  }
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function createPostgresTestDatabase(migrationsDir: string): Promise<Database> {
+  const adminUrl = (process.env.TEST_POSTGRES_URL ?? "").trim() || defaultTestPostgresUrl;
+  const name = `de_test_${randomBytes(6).toString("hex")}`;
+  await adminQuery(adminUrl, `CREATE DATABASE "${name}"`);
+  const drop = () => adminQuery(adminUrl, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  let database: Database;
+  try {
+    database = await openPostgresDatabase(withDatabase(adminUrl, name), { migrationsDir });
+  } catch (error) {
+    await drop().catch(() => {});
+    throw error;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    ...database,
+    close: () =>
+      (closing ??= (async () => {
+        try {
+          await database.close();
+        } finally {
+          await drop();
+        }
+      })()),
+  };
+}
