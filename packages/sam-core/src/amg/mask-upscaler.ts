@@ -50,6 +50,8 @@ export class MaskUpscaler {
   private readonly rows2: ResampleAxis;
   private readonly cols2: ResampleAxis;
   private inter = new Float32Array(0);
+  private rowsX = new Float64Array(0);
+  private rowTab = new Int32Array(0);
   private column = new Float64Array(0);
   private bits = new Uint8Array(0);
 
@@ -111,32 +113,56 @@ export class MaskUpscaler {
     const [wx0, wx1] = outputRangeReading(this.cols2, c1a, c1b - 1);
     if (wy0 >= wy1 || wx0 >= wx1) return empty;
 
-    // Intermediate (S-frame) values needed by the window, stored column-major.
+    // Intermediate (S-frame) values needed by the window, stored column-major. Separable: first along
+    // x on the low-res rows involved (kept in double, exactly the inner sums of the 2D formula), then
+    // along y, rounded to float32 as the reference's intermediate tensor.
     const ir0 = this.rows2.i0[wy0]!;
     const ir1 = this.rows2.i1[wy1 - 1]!;
     const ic0 = this.cols2.i0[wx0]!;
     const ic1 = this.cols2.i1[wx1 - 1]!;
     const nr = ir1 - ir0 + 1;
     const nc = ic1 - ic0 + 1;
-    if (this.inter.length < nr * nc) this.inter = new Float32Array(nr * nc);
-    const inter = this.inter;
-    const R1 = this.rows1;
-    const C1 = this.cols1;
+    const R1i0 = this.rows1.i0;
+    const R1i1 = this.rows1.i1;
+    const R1w0 = this.rows1.w0;
+    const R1w1 = this.rows1.w1;
+    const C1i0 = this.cols1.i0;
+    const C1i1 = this.cols1.i1;
+    const C1w0 = this.cols1.w0;
+    const C1w1 = this.cols1.w1;
+    const lr0 = R1i0[ir0]!;
+    const nlr = R1i1[ir1]! - lr0 + 1;
+    if (this.rowsX.length < nlr * nc) this.rowsX = new Float64Array(nlr * nc);
+    const rowsX = this.rowsX;
+    // Both passes walk columns so that every write is sequential (the low-res map is small enough to
+    // stay in cache for the strided reads).
     for (let c = 0; c < nc; c++) {
       const sc = ic0 + c;
-      const a0 = offset + C1.i0[sc]!;
-      const a1 = offset + C1.i1[sc]!;
-      const u0 = C1.w0[sc]!;
-      const u1 = C1.w1[sc]!;
-      const colBase = c * nr;
+      const a0 = offset + C1i0[sc]!;
+      const a1 = offset + C1i1[sc]!;
+      const u0 = C1w0[sc]!;
+      const u1 = C1w1[sc]!;
+      const out = c * nlr;
+      for (let lr = 0, row = lr0 * lw; lr < nlr; lr++, row += lw) {
+        rowsX[out + lr] = u0 * logits[a0 + row]! + u1 * logits[a1 + row]!;
+      }
+    }
+    if (this.inter.length < nr * nc) this.inter = new Float32Array(nr * nc);
+    const inter = this.inter;
+    if (this.rowTab.length < 2 * nr) {
+      this.rowTab = new Int32Array(2 * nr);
+    }
+    const rowTab = this.rowTab;
+    for (let r = 0; r < nr; r++) {
+      rowTab[2 * r] = R1i0[ir0 + r]! - lr0;
+      rowTab[2 * r + 1] = R1i1[ir0 + r]! - lr0;
+    }
+    for (let c = 0; c < nc; c++) {
+      const src = c * nlr;
+      const out = c * nr;
       for (let r = 0; r < nr; r++) {
         const sr = ir0 + r;
-        const p0 = R1.i0[sr]! * lw;
-        const p1 = R1.i1[sr]! * lw;
-        inter[colBase + r] = f32(
-          R1.w0[sr]! * (u0 * logits[a0 + p0]! + u1 * logits[a1 + p0]!) +
-            R1.w1[sr]! * (u0 * logits[a0 + p1]! + u1 * logits[a1 + p1]!),
-        );
+        inter[out + r] = f32(R1w0[sr]! * rowsX[src + rowTab[2 * r]!]! + R1w1[sr]! * rowsX[src + rowTab[2 * r + 1]!]!);
       }
     }
 
@@ -146,7 +172,10 @@ export class MaskUpscaler {
     if (this.column.length < nr) this.column = new Float64Array(nr);
     const bits = this.bits;
     const column = this.column;
-    const R2 = this.rows2;
+    const R2i0 = this.rows2.i0;
+    const R2i1 = this.rows2.i1;
+    const R2w0 = this.rows2.w0;
+    const R2w1 = this.rows2.w1;
     const C2 = this.cols2;
     let intersections = 0;
     let unions = 0;
@@ -167,7 +196,7 @@ export class MaskUpscaler {
       let colLast = -1;
       for (let y = 0; y < wh; y++) {
         const oy = wy0 + y;
-        const v = f32(R2.w0[oy]! * column[R2.i0[oy]! - ir0]! + R2.w1[oy]! * column[R2.i1[oy]! - ir0]!);
+        const v = f32(R2w0[oy]! * column[R2i0[oy]! - ir0]! + R2w1[oy]! * column[R2i1[oy]! - ir0]!);
         if (v > thrHi) intersections++;
         if (v > thrLo) unions++;
         if (v > 0) {

@@ -1,0 +1,132 @@
+/**
+ * Automatic mask generation benchmark: `npm run bench:amg` (root) or `npx tsx bench/amg.ts` here.
+ *
+ * Seconds per image on /work/shared/samples/dog.jpg with the ViT-B-architecture decoder (seeded random
+ * weights, built here), split into encoder / decoder / post-processing time, for:
+ *   1. a 32x32 grid, no crops, reference thresholds;
+ *   2. the same with every filter off (all candidates go through upscaling, RLE and NMS: the worst
+ *      case for post-processing; random weights give few masks above the real thresholds);
+ *   3. the batched path vs one prompt per run (throughput export at batch 1, and the public export),
+ *      same run, same prompts, checked to give the same masks;
+ *   4. the sa1b preset (32x32 + 2 crop layers, 3072 prompts; `--no-sa1b` skips it).
+ * Encoder: a small ViT with ViT-B's output geometry ([1,256,64,64] at 1024) for every crop, because a
+ * ViT-B encoder takes tens of seconds per crop on two cores; `--vitb-encoder` uses ViT-B for crop 0.
+ * Options: `--grid N` (default 32), `--ratio-grid N` (default 12), `--threads N`, `--no-sa1b`,
+ * `--sa1b-open` (also run 4 with the filters off).
+ */
+import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { cropEncoder } from "../src/amg/crop-encoder.ts";
+import { generateMasks } from "../src/amg/generate.ts";
+import type { AmgDecoder } from "../src/amg/decoder.ts";
+import type { AmgOptions } from "../src/amg/options.ts";
+import { amgPreset } from "../src/amg/options.ts";
+import { createOrtAmgDecoder } from "../src/amg/ort-decoder.ts";
+import type { AmgResult } from "../src/amg/records.ts";
+import { buildDecoderOnnx, buildEncoderOnnx, initDecoderWeights, samConfig } from "../src/builder/index.ts";
+import type { EncoderConfig } from "../src/builder/index.ts";
+import type { SamEmbedding } from "../src/embedding/embedding.ts";
+import type { Box } from "../src/mask/types.ts";
+import { SamPredictor } from "../src/predictor/index.ts";
+import { createNodeBackend, decodeImage } from "../src/node.ts";
+
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(name);
+const num = (name: string, def: number) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? Number(argv[i + 1]) : def;
+};
+const GRID = num("--grid", 32);
+const RATIO_GRID = num("--ratio-grid", 12);
+const THREADS = num("--threads", Number(process.env.SAM_BENCH_THREADS ?? availableParallelism()));
+
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(1)}%`;
+
+function report(label: string, r: AmgResult): void {
+  const t = r.timings;
+  console.log(
+    `  ${label}\n` +
+      `    total ${s(t.totalMs)} = encoder ${s(t.encodeMs)} + decoder ${s(t.decodeMs)} + post-processing ${s(t.postprocessMs)}` +
+      ` (post ${pct(t.postprocessMs, t.totalMs)} of total, ${pct(t.postprocessMs, t.totalMs - t.encodeMs)} of decode+post)\n` +
+      `    ${r.stats.prompts} prompts in ${r.stats.decoderRuns} decoder runs over ${r.stats.crops} crop(s); candidates ${r.stats.candidates}` +
+      ` -> IoU ${r.stats.afterIou} -> stability ${r.stats.afterStability} -> crop edge ${r.stats.afterCropEdge}` +
+      ` -> per-crop NMS ${r.stats.afterCropNms} -> output ${r.stats.output}`,
+  );
+}
+
+function sameMasks(a: AmgResult, b: AmgResult): boolean {
+  if (a.masks.length !== b.masks.length) return false;
+  return a.masks.every((m, i) => {
+    const n = b.masks[i]!;
+    return JSON.stringify(m.segmentation) === JSON.stringify(n.segmentation) && Math.abs(m.predicted_iou - n.predicted_iou) < 1e-5;
+  });
+}
+
+async function main(): Promise<void> {
+  const bytes = new Uint8Array(readFileSync("/work/shared/samples/dog.jpg"));
+  const image = await decodeImage(bytes);
+  console.log(`amg bench: dog.jpg ${image.width}x${image.height}, onnxruntime-node, ${THREADS} thread(s)`);
+
+  const cfg = samConfig("vit_b");
+  const weights = initDecoderWeights(cfg.decoder, 1);
+  const backend = createNodeBackend();
+  const sessionOptions = { threads: THREADS };
+  const publicModel = buildDecoderOnnx(cfg.decoder, weights, { variant: "public" }).model;
+  const batched = await createOrtAmgDecoder({ backend, decoder: buildDecoderOnnx(cfg.decoder, weights, { variant: "throughput" }).model, sessionOptions });
+  const batch1 = await createOrtAmgDecoder({ backend, decoder: buildDecoderOnnx(cfg.decoder, weights, { variant: "throughput" }).model, sessionOptions, maxBatch: 1 });
+  const single = await createOrtAmgDecoder({ backend, decoder: publicModel, sessionOptions });
+
+  const small: EncoderConfig = { ...cfg.encoder, embedDim: 96, depth: 2, numHeads: 3, globalAttnIndexes: [1] };
+  const smallEncoder = await SamPredictor.create({ backend, decoder: publicModel, encoder: buildEncoderOnnx(small, { seed: 3 }).model, sessionOptions });
+  const vitbEncoder = flag("--vitb-encoder")
+    ? await SamPredictor.create({ backend, decoder: publicModel, encoder: buildEncoderOnnx(cfg.encoder, { seed: 3 }).model, sessionOptions })
+    : undefined;
+  console.log(
+    `decoder: ViT-B architecture (256-dim, 64x64 embedding, 1024 input), random weights; encoder: ` +
+      (vitbEncoder ? "ViT-B for the full image, " : "") +
+      `small ViT (dim ${small.embedDim}, depth ${small.depth}, same [1,256,64,64] output) for ${vitbEncoder ? "the crops" : "every crop, full image included"}`,
+  );
+  const encodeSmall = cropEncoder(image, (crop) => smallEncoder.setImage(crop));
+  const encodeCrop = (box: Box): Promise<SamEmbedding> =>
+    vitbEncoder && box[0] === 0 && box[1] === 0 && box[2] === image.width && box[3] === image.height
+      ? vitbEncoder.setImage(image)
+      : encodeSmall(box);
+  const run = (decoder: AmgDecoder, options: AmgOptions) => generateMasks({ height: image.height, width: image.width, decoder, encodeCrop }, options);
+
+  await run(batched, { pointsPerSide: 2, outputMode: "coco_rle" }); // warm-up: session init, first-run allocations
+
+  console.log(`\n1. ${GRID}x${GRID} grid, no crops, reference thresholds (0.88 / 0.95), batched (64 per run)`);
+  report("batched", await run(batched, { pointsPerSide: GRID, outputMode: "coco_rle" }));
+
+  const open: AmgOptions = { predIouThresh: 0, stabilityScoreThresh: 0, outputMode: "coco_rle" };
+  console.log(`\n2. ${GRID}x${GRID} grid, no crops, all filters off (worst case for post-processing), batched`);
+  report("batched", await run(batched, { ...open, pointsPerSide: GRID }));
+
+  console.log(`\n3. batched vs one prompt per run, ${RATIO_GRID}x${RATIO_GRID} grid, no crops, all filters off`);
+  const o3 = { ...open, pointsPerSide: RATIO_GRID };
+  const rb = await run(batched, o3);
+  const r1 = await run(batch1, o3);
+  const rp = await run(single, o3);
+  report("batched: throughput export, 64 prompts per run", rb);
+  report("one prompt per run: throughput export at batch 1", r1);
+  report("one prompt per run: public export (orig_im_size kept small, low-res logits used)", rp);
+  const work = (r: AmgResult) => r.timings.totalMs - r.timings.encodeMs;
+  console.log(
+    `  same masks: ${sameMasks(rb, r1) && sameMasks(rb, rp)}; decode+post speed-up of batching: ` +
+      `${(work(r1) / work(rb)).toFixed(2)}x vs batch-1 throughput, ${(work(rp) / work(rb)).toFixed(2)}x vs public export` +
+      ` (decoder alone: ${(r1.timings.decodeMs / rb.timings.decodeMs).toFixed(2)}x / ${(rp.timings.decodeMs / rb.timings.decodeMs).toFixed(2)}x)`,
+  );
+
+  if (!flag("--no-sa1b")) {
+    console.log(`\n4. sa1b preset (${GRID}x${GRID} + 2 crop layers, 0.88 / 0.95, min region 100, 95% cap), batched`);
+    report("batched", await run(batched, amgPreset("sa1b", { pointsPerSide: GRID })));
+    if (flag("--sa1b-open")) {
+      console.log(`\n4b. sa1b preset with the IoU/stability filters off (worst case for post-processing), batched`);
+      report("batched", await run(batched, amgPreset("sa1b", { pointsPerSide: GRID, predIouThresh: 0, stabilityScoreThresh: 0 })));
+    }
+  }
+  await Promise.all([batched.release(), batch1.release(), single.release(), smallEncoder.release(), vitbEncoder?.release()]);
+}
+
+await main();
