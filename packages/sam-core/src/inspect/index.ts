@@ -5,3 +5,4 @@ export * from "./roles.ts";
 export * from "./inspect.ts";
 export * from "./require.ts";
 export * from "./format.ts";
+export * from "./encoder-flops.ts";

@@ -1,2 +1,3 @@
 export * from "./backend.ts";
 export * from "./ort-adapter.ts";
+export * from "./measure-flops.ts";
