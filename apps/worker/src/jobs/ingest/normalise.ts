@@ -45,6 +45,8 @@ export async function normaliseImage(input: Buffer, options: NormaliseOptions = 
     // Reading the header only: no pixel is decoded, so a bomb costs nothing here.
     meta = await sharp(input, { limitInputPixels: false }).metadata();
   } catch (error) {
+    const sniffed = sniffFormat(input);
+    if (sniffed) throw new ImageRejectedError(`the ${sniffed} file is truncated or corrupt (${shortReason(error)})`);
     throw new ImageRejectedError(`not a supported image (${shortReason(error)})`);
   }
   const format = meta.format ?? "unknown";
@@ -107,6 +109,16 @@ export async function normaliseImage(input: Buffer, options: NormaliseOptions = 
 export async function decodeStoredRgb(bytes: Buffer): Promise<{ width: number; height: number; data: Uint8Array }> {
   const { data, info } = await sharp(bytes).toColourspace("srgb").removeAlpha().raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true });
   return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}
+
+/** Recognises a file by its first bytes, so a damaged image is reported as damaged rather than "not an image". */
+function sniffFormat(bytes: Buffer): string | undefined {
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return "JPEG";
+  if (bytes.length >= 8 && bytes.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return "PNG";
+  if (bytes.length >= 6 && /^GIF8[79]a$/.test(bytes.subarray(0, 6).toString("latin1"))) return "GIF";
+  if (bytes.length >= 12 && bytes.subarray(0, 4).toString("latin1") === "RIFF" && bytes.subarray(8, 12).toString("latin1") === "WEBP") return "WebP";
+  if (bytes.length >= 4 && ["II*\0", "MM\0*"].includes(bytes.subarray(0, 4).toString("latin1"))) return "TIFF";
+  return undefined;
 }
 
 function formatMegapixels(pixels: number): string {
