@@ -28,6 +28,8 @@ export const exportOptions = z
     polygons: z.boolean().default(false),
     /** One PNG per mask under masks/. */
     pngMasks: z.boolean().default(false),
+    /** Copy the (normalised) images into images/. */
+    includeImages: z.boolean().default(false),
     /** One .tar.gz object, or a folder of objects. */
     layout: z.enum(["archive", "folder"]).default("archive"),
   })
@@ -37,7 +39,7 @@ export const exportParams = z
   .object({
     name: z.string().min(1).max(200).optional(),
     filter: exportFilter.default({ statuses: ["ACCEPTED"] }),
-    options: exportOptions.default({ formats: ["sa1b", "coco"], polygons: false, pngMasks: false, layout: "archive" }),
+    options: exportOptions.default({ formats: ["sa1b", "coco"], polygons: false, pngMasks: false, includeImages: false, layout: "archive" }),
   })
   .strict();
 

@@ -46,7 +46,7 @@ export async function writeDataset(
     datasetVersionId: string;
     projectId: string;
     dir: string;
-    options: ExportOptions & { includeImages?: boolean };
+    options: ExportOptions;
     createdAt: Date;
     name: string;
     onProgress: (masksDone: number, total: number) => Promise<void>;
@@ -211,6 +211,7 @@ export async function writeDataset(
         const folder = path.join(dir, "masks", info.id);
         await mkdir(folder, { recursive: true });
         await sharp(pixels, { raw: { width: mask.width, height: mask.height, channels: 1 } })
+          .toColourspace("b-w")
           .png({ compressionLevel: 6 })
           .toFile(path.join(folder, `${annId}.png`));
       }
