@@ -43,10 +43,19 @@ describe("as an administrator", () => {
       }
       const tiles = page.getByTestId("image-grid").locator("img");
       expect(await tiles.count()).toBeGreaterThan(0);
-      // Thumbnails come through the signed file route and actually decode.
-      await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="image-grid"] img')].every((i) => (i as HTMLImageElement).complete));
-      const widths = await tiles.evaluateAll((imgs) => imgs.map((i) => (i as HTMLImageElement).naturalWidth));
-      expect(widths.every((w) => w > 0)).toBe(true);
+      // Thumbnails come through the signed file route, as images, and decode in the page.
+      const fetched = await tiles.evaluateAll(async (imgs) =>
+        Promise.all(imgs.map(async (i) => {
+          const res = await fetch((i as HTMLImageElement).src);
+          return `${res.status} ${res.headers.get("content-type")}`;
+        })),
+      );
+      expect(fetched.every((f) => /^200 image\//.test(f)), fetched.join(", ")).toBe(true);
+      for (const tile of await tiles.all()) {
+        await tile.scrollIntoViewIfNeeded();
+        await expect.poll(() => tile.evaluate((i) => (i as HTMLImageElement).naturalWidth), { timeout: 10_000 }).toBeGreaterThan(0);
+      }
+      await page.evaluate(() => window.scrollTo(0, 0));
       await screenshot(page, "project-overview");
 
       await page.goto(`${server.url}/projects/${projectId}/settings`);
@@ -135,8 +144,8 @@ describe("signed out", () => {
       await page.getByLabel("Email").fill(ADMIN.email);
       await page.getByLabel("Password").fill("not the password");
       await page.getByRole("button", { name: "Sign in", exact: true }).click();
-      await page.getByRole("alert").waitFor();
-      expect(await page.getByRole("alert").textContent()).toContain("Wrong email or password");
+      // (Next's route announcer is also role="alert", so look for the message itself.)
+      await page.getByRole("alert").filter({ hasText: "Wrong email or password" }).waitFor();
       await screenshot(page, "signin");
       const status = await page.evaluate(async () => (await fetch("/api/trpc/users.list")).status);
       expect(status).toBe(401);

@@ -37,7 +37,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   }
   const authSecret = await loadAuthSecret(config.dataDir, env);
 
-  const services = await getServices({ dataDir: config.dataDir, env });
+  // The process-wide database singleton (@data-engine/db getDatabase) reads DATA_DIR itself; point it at
+  // the same directory so the database and the files never end up in different places.
+  process.env.DATA_DIR = config.dataDir;
+  const services = await getServices({ dataDir: config.dataDir });
   const cleanups: Array<() => Promise<void>> = [() => closeServices()];
   const cleanup = async () => {
     setWebRuntime(undefined);

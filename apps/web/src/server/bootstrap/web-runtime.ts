@@ -1,5 +1,6 @@
 // Builds the web runtime from the worker's services. This module runs in plain Node (tsx), outside the
 // Next bundle, so it is where the workspace packages' runtime code is imported.
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { hashPassword, verifyPassword } from "@data-engine/db";
@@ -10,9 +11,14 @@ import type { OidcSettings, WebRuntime } from "../runtime.ts";
 import { deriveFileUrlSecret } from "./secrets.ts";
 
 export function ortDistDir(): string {
-  // Resolved through sam-core, which owns the onnxruntime-web dependency.
-  const require = createRequire(createRequire(import.meta.url).resolve("@data-engine/sam-core/package.json"));
-  return path.join(path.dirname(require.resolve("onnxruntime-web/package.json")), "dist");
+  // Resolved from sam-core, which owns the onnxruntime-web dependency; the package's entry lives in dist/
+  // next to the wasm files (its exports do not expose package.json).
+  const fromSamCore = createRequire(createRequire(import.meta.url).resolve("@data-engine/sam-core"));
+  const dist = path.dirname(fromSamCore.resolve("onnxruntime-web"));
+  if (!existsSync(path.join(dist, "ort-wasm-simd-threaded.wasm"))) {
+    throw new Error(`onnxruntime-web's wasm files are not in ${dist}; reinstall dependencies`);
+  }
+  return dist;
 }
 
 export function createWebRuntime(services: Services, settings: { authSecret: string; oidc: OidcSettings | null }): WebRuntime {
