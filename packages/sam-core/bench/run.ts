@@ -1,5 +1,5 @@
 /**
- * sam-core benchmarks. `npm run bench -w packages/sam-core` (add `-- --quick` for a short run, `-- --json`
+ * sam-core benchmarks. `npm run bench -w packages/sam-core` (add `-- --quick` for a short run, `-- --decoder-only`, `-- --json`
  * for a machine-readable summary at the end).
  *
  * - decoder: ViT-B-architecture decoder (built here, seeded random weights), ms per prompt through
@@ -8,11 +8,15 @@
  *   ConvTranspose/Einsum shapes observed in a run) and achieved GFLOP/s.
  * - encoder: s/image for the tiny and ViT-B architectures on both runtimes; FLOPs analytic from the config
  *   (the formula equals the graph-measured count, see test/inspect/flops.test.ts).
- * - browser: hook for headless Chromium (see `browserBench`), not run yet.
+ * - browser: the same decoder through onnxruntime-web in headless Chromium (`browserBench`).
  * - rle: the mask toolkit's `runRleBench()` (bench/rle.ts).
  */
-import { readFileSync } from "node:fs";
-import { availableParallelism, cpus, loadavg } from "node:os";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { buildDecoderOnnx, buildEncoderOnnx, initDecoderWeights, samConfig } from "../src/builder/index.ts";
 import type { SamConfigName } from "../src/builder/index.ts";
 import { encoderFlops } from "../src/inspect/index.ts";
@@ -71,11 +75,20 @@ function record(r: Row): void {
 
 const backends = (): OrtBackend[] => [createNodeBackend(), createWebBackend()];
 
-async function decoderBench(): Promise<void> {
+interface DecoderSetup {
+  decoder: Uint8Array;
+  seed: number;
+  original: [number, number];
+  inputSize: number;
+  flops: number;
+}
+
+async function decoderBench(): Promise<DecoderSetup> {
   const cfg = samConfig("vit_b");
   const decoder = buildDecoderOnnx(cfg.decoder, initDecoderWeights(cfg.decoder, 1), { variant: "public" }).model;
   const [C, s] = [cfg.decoder.transformerDim, cfg.decoder.embeddingSize];
-  const r = rng(2);
+  const seed = 2;
+  const r = rng(seed);
   const embedding = Float32Array.from({ length: C * s * s }, () => (r() - 0.5) * 2);
   const original: [number, number] = [768, 1024]; // a 4:3 photo; masks are returned at this size
   const prompts = Array.from({ length: 16 }, () => ({ points: [[r() * 1024, r() * 768]] as [number, number][], labels: [1] }));
@@ -101,6 +114,7 @@ async function decoderBench(): Promise<void> {
     record({ bench: "decoder predictLowRes (ms/prompt)", runtime: backend.name, ms: low, flops });
     await p.release();
   }
+  return { decoder, seed, original, inputSize: cfg.decoder.inputSize, flops };
 }
 
 async function encoderBench(arch: SamConfigName, runs: number): Promise<void> {
@@ -120,12 +134,83 @@ async function encoderBench(arch: SamConfigName, runs: number): Promise<void> {
 }
 
 /**
- * Hook for the browser numbers: run the same decoder/encoder through onnxruntime-web in headless
- * Chromium (playwright-core, `executablePath: "/usr/bin/chromium"`, COOP/COEP headers so wasm threads
- * work) and `record()` rows with runtime "chromium-wasm". Not implemented yet.
+ * The decoder in headless Chromium: src/web.ts bundled with esbuild (tsx's own dependency), served with
+ * COOP/COEP so wasm threads work, SamPredictor run in the page. Skipped when /usr/bin/chromium is absent
+ * (`apt-get install -y chromium`). The encoder in the browser is not benchmarked (it runs server-side).
  */
-async function browserBench(): Promise<void> {
-  console.log("browser (headless Chromium): not run (hook: browserBench in bench/run.ts)");
+async function browserBench(decoder: Uint8Array, embeddingSeed: number, original: [number, number], inputSize: number, flops: number): Promise<void> {
+  const chromium = "/usr/bin/chromium";
+  if (!existsSync(chromium)) {
+    console.log(`browser: skipped (${chromium} not found; apt-get install -y chromium)`);
+    return;
+  }
+  const { build } = await import("esbuild");
+  const { chromium: launcher } = await import("playwright-core");
+  const here = dirname(fileURLToPath(import.meta.url));
+  const entry = `
+    import { SamPredictor, createWebBackend, configureWebRuntime } from ${JSON.stringify(join(here, "../src/web.ts"))};
+    globalThis.runDecoderBench = async (cfg) => {
+      configureWebRuntime({ wasmPaths: "/ort/", numThreads: cfg.threads });
+      const decoder = new Uint8Array(await (await fetch("/decoder.onnx")).arrayBuffer());
+      const p = await SamPredictor.create({ backend: createWebBackend(), decoder });
+      let s = cfg.seed >>> 0;
+      const r = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+      const [C, h, w] = p.embeddingShape.slice(1);
+      const data = Float32Array.from({ length: C * h * w }, () => (r() - 0.5) * 2);
+      p.setEmbedding({ data, shape: p.embeddingShape, originalSize: cfg.original, inputSize: cfg.inputSize, modelId: "" });
+      const time = async (fn) => {
+        for (let i = 0; i < 3; i++) await fn(i);
+        const t = [];
+        for (let i = 0; i < cfg.runs; i++) { const t0 = performance.now(); await fn(i); t.push(performance.now() - t0); }
+        t.sort((a, b) => a - b);
+        return t[Math.floor(t.length / 2)];
+      };
+      const click = (i) => ({ points: [[(i * 97) % cfg.original[1], (i * 57) % cfg.original[0]]], labels: [1], multimask: true });
+      const full = await time((i) => p.predict(click(i)));
+      const low = await time((i) => p.predictLowRes(click(i)));
+      return { full, low, isolated: globalThis.crossOriginIsolated, threads: cfg.threads };
+    };`;
+  const bundle = await build({ stdin: { contents: entry, resolveDir: here, loader: "js" }, bundle: true, format: "esm", platform: "browser", write: false, logLevel: "silent" });
+  const ortDir = join(here, "../../../node_modules/onnxruntime-web/dist");
+  const server = createServer((req, res) => {
+    const url = req.url ?? "/";
+    const send = (body: Uint8Array | string, type: string) => {
+      res.writeHead(200, { "Content-Type": type, "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp", "Cross-Origin-Resource-Policy": "same-origin" });
+      res.end(body);
+    };
+    if (url === "/") return send('<!doctype html><script type="module" src="/bench.js"></script>', "text/html");
+    if (url === "/bench.js") return send(bundle.outputFiles[0]!.contents, "text/javascript");
+    if (url === "/decoder.onnx") return send(decoder, "application/octet-stream");
+    const name = url.startsWith("/ort/") ? basename(url) : "";
+    if (name && existsSync(join(ortDir, name))) return send(readFileSync(join(ortDir, name)), name.endsWith(".wasm") ? "application/wasm" : "text/javascript");
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  const port = (server.address() as AddressInfo).port;
+  const userDir = mkdtempSync(join(tmpdir(), "sam-bench-chromium-"));
+  const browser = await launcher.launchPersistentContext(userDir, {
+    executablePath: chromium,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.waitForFunction(() => "runDecoderBench" in globalThis);
+    const cfg = { threads: THREADS, seed: embeddingSeed, original, inputSize, runs: QUICK ? 8 : 40 };
+    const res = (await page.evaluate((c) => (globalThis as unknown as { runDecoderBench(c: unknown): Promise<unknown> }).runDecoderBench(c), cfg)) as {
+      full: number;
+      low: number;
+      isolated: boolean;
+    };
+    console.log(`browser: headless Chromium, crossOriginIsolated=${res.isolated}, ${THREADS} wasm threads requested`);
+    record({ bench: "decoder predict (ms/prompt)", runtime: "chromium-wasm", ms: res.full, flops });
+    record({ bench: "decoder predictLowRes (ms/prompt)", runtime: "chromium-wasm", ms: res.low, flops });
+  } finally {
+    await browser.close();
+    server.close();
+    rmSync(userDir, { recursive: true, force: true });
+  }
 }
 
 async function main(): Promise<void> {
@@ -134,10 +219,12 @@ async function main(): Promise<void> {
   const load = loadavg().map((x) => x.toFixed(1)).join(" ");
   console.log(`sam-core bench on ${cpu}, ${availableParallelism()} cores, load average ${load}, Node ${process.version}, ${THREADS} runtime threads${QUICK ? ", quick" : ""}`);
   configureWebRuntime({ numThreads: THREADS });
-  await decoderBench();
-  await encoderBench("tiny", QUICK ? 3 : 10);
-  await encoderBench("vit_b", QUICK ? 1 : 3);
-  await browserBench();
+  const dec = await decoderBench();
+  await browserBench(dec.decoder, dec.seed, dec.original, dec.inputSize, dec.flops);
+  if (!args.has("--decoder-only")) {
+    await encoderBench("tiny", QUICK ? 3 : 10);
+    await encoderBench("vit_b", QUICK ? 1 : 3);
+  }
   console.log("RLE (mask toolkit):");
   const rle = runRleBench(QUICK ? { masks: 100, naiveMasks: 10 } : {});
   console.log(`load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(" ")}`);
