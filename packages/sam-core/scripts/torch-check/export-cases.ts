@@ -220,5 +220,21 @@ async function encoderCases(): Promise<void> {
 await decoderCases("tiny");
 await encoderCases();
 if (!process.env.SAM_CHECK_SKIP_FULL) await decoderCases("vit_b");
+if (process.env.SAM_CHECK_VIT_B_ENCODER) {
+  // Slow (tens of seconds on CPU): the full-size encoder, where 64x64 patches pad to 70x70 windows.
+  const c = samConfig("vit_b").encoder;
+  const model = buildEncoderOnnx(c, { seed: 5 }).model;
+  const x = randn(3 * c.imgSize * c.imgSize, 6);
+  await runCase(
+    "enc_vit_b_normalized",
+    "encoder",
+    model,
+    c,
+    { inputForm: "normalized" },
+    {
+      input_image: f32(x, [1, 3, c.imgSize, c.imgSize]),
+    },
+  );
+}
 writeFileSync(join(outDir, "manifest.json"), JSON.stringify({ cases }, null, 1));
 console.log(`wrote ${cases.length} cases to ${outDir}`);
