@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import type { ParseArgsConfig } from "node:util";
+import { AMG_OPTIONS, AMG_USAGE, amgCommand } from "./amg.ts";
 import { buildCommand, embedCommand, inspectCommand, predictCommand } from "./commands.ts";
 import type { Io, Parsed } from "./commands.ts";
 import { UsageError } from "./errors.ts";
@@ -16,6 +17,7 @@ commands:
   predict --decoder DECODER.onnx (--encoder ENCODER.onnx | --embedding EMB.bin) IMAGE
           [--points '[[x,y,label],...]'] [--box x0,y0,x1,y1] [--multimask] [--threads N] --out MASKS.json
       predict masks for clicks (label 1 foreground, 0 background) and/or a box; writes SA-1B-style JSON
+${AMG_USAGE}
 
 exit codes: 0 ok, 1 failure, 2 usage error. Set DEBUG=1 for stack traces.`;
 
@@ -37,6 +39,7 @@ const COMMANDS: Record<string, { options: Options; run: (p: Parsed, io: Io) => P
     },
     run: predictCommand,
   },
+  amg: { options: AMG_OPTIONS, run: amgCommand },
 };
 
 export interface MainIo {
