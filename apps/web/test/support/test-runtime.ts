@@ -4,7 +4,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { hashPassword, openDatabase, verifyPassword } from "@data-engine/db";
+import { hashPassword, verifyPassword } from "@data-engine/db";
+import { createTestDatabase } from "@data-engine/db/testing";
 import { LocalStorage, createLocalUrlSigner } from "@data-engine/storage";
 import { mintSessionToken } from "../../src/server/auth/session-cookie.ts";
 import { createCaller } from "../../src/server/router.ts";
@@ -25,7 +26,8 @@ export interface TestRuntime {
 export const TEST_SECRET = "test-secret-0123456789abcdef0123456789";
 
 export async function createTestRuntime(): Promise<TestRuntime> {
-  const db = await openDatabase({ dataDir: "memory://", databaseUrl: undefined });
+  // PGlite in memory, or a throwaway PostgreSQL database with TEST_DATABASE=postgres.
+  const db = await createTestDatabase();
   const dir = await mkdtemp(path.join(os.tmpdir(), "web-test-"));
   const prisma = db.prisma;
   const enqueued: EnqueueRequest[] = [];
