@@ -38,7 +38,7 @@ export async function encodeImage(
       shape: [...t.dims] as [number, number, number, number],
       originalSize: [image.height, image.width],
       inputSize: S,
-      modelId: modelId ?? (await modelIdFromBytes(encoder)),
+      modelId: modelId ?? (await modelIdFromBytes(encoder, externalData)),
     };
   } finally {
     await session.release();

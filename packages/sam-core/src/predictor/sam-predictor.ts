@@ -112,7 +112,7 @@ export class SamPredictor {
     const encoder = opts.encoder
       ? await opts.backend.createSession(opts.encoder, { ...so, externalData: opts.encoderExternalData, label: "encoder" })
       : undefined;
-    const modelId = opts.modelId ?? (opts.encoder ? await modelIdFromBytes(opts.encoder) : "");
+    const modelId = opts.modelId ?? (opts.encoder ? await modelIdFromBytes(opts.encoder, opts.encoderExternalData) : "");
     const inputSize = encoderInfo?.sam.inputSize ?? d.inputSize;
     return new SamPredictor(opts.backend, decoderInfo, encoderInfo, decoder, encoder, modelId, inputSize, d.embeddingShape, d.lowResSize, d.decoderOutputs);
   }
