@@ -76,3 +76,29 @@ it("refuses external data locations that escape the model folder", async () => {
   const { model, data } = externalize(contractEncoder({ channels: 4, inputSize: 32 }), "../evil.bin");
   await expect(createNodeBackend().createSession(model, { externalData: [{ path: "../evil.bin", data }] })).rejects.toThrow(/relative path inside/);
 });
+
+describe("readModelFile", () => {
+  it("reads the side files a model names, and says which one is missing", async () => {
+    const { mkdtemp, writeFile, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { readModelFile } = await import("../../src/node.ts");
+    const dir = await mkdtemp(join(tmpdir(), "sam-model-file-"));
+    try {
+      const { model, data } = externalize(contractEncoder({ channels: 4, inputSize: 32 }), "enc.onnx.data");
+      await writeFile(join(dir, "enc.onnx"), model);
+      await expect(readModelFile(join(dir, "enc.onnx"))).rejects.toThrow(/refers to external data file .*enc\.onnx\.data/);
+      await writeFile(join(dir, "enc.onnx.data"), data);
+      const file = await readModelFile(join(dir, "enc.onnx"));
+      expect(file.externalData.map((f) => [f.path, f.data.length])).toEqual([["enc.onnx.data", data.length]]);
+      const s = await createNodeBackend().createSession(file.model, { externalData: file.externalData });
+      const x = input(32);
+      const out = await s.run({ input_image: createNodeBackend().tensor("float32", x, [1, 3, 32, 32]) });
+      const want = expectedEmbedding(x, 32, 4);
+      float32Data(out["image_embeddings"]!, "emb").forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 4));
+      await s.release();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
