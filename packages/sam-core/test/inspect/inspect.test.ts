@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { formatModelInfo, inspectOnnx, ModelRoleError, OnnxFormatError, requireRole } from "../../src/inspect/index.ts";
-import { addModel, contractDecoder, contractEncoder, externalize } from "../runtime/onnx-fixtures.ts";
+import { addModel, contractDecoder, contractEncoder, externalize, quantizedMatMulModel } from "../runtime/onnx-fixtures.ts";
 
 describe("inspectOnnx roles and geometry", () => {
   it("recognises the public decoder and reads sizes from the model", () => {
@@ -54,6 +54,21 @@ describe("inspectOnnx roles and geometry", () => {
 
   it("treats sam.role metadata for the throughput variant", () => {
     expect(inspectOnnx(contractDecoder({ metadata: { "sam.role": "decoder-throughput" } })).role).toBe("decoder-throughput");
+  });
+
+  it("flags quantized models and counts their 8-bit weights", async () => {
+    const info = inspectOnnx(quantizedMatMulModel());
+    expect(info.quantized).toBe(true);
+    expect(info.parameterDtypes).toEqual({ uint8: 17, float32: 1 });
+    expect(info.ops).toMatchObject({ DynamicQuantizeLinear: 1, MatMulInteger: 1 });
+    expect(formatModelInfo(info)).toContain("quantized: yes");
+    // The fixture is a real model: onnxruntime runs it (so the quantization ops are genuine).
+    const { createNodeBackend } = await import("../../src/node.ts");
+    const b = createNodeBackend();
+    const s = await b.createSession(quantizedMatMulModel());
+    const out = await s.run({ x: b.tensor("float32", Float32Array.of(1, 2, 3, 4), [1, 4]) });
+    expect(out["y"]!.dims).toEqual([1, 4]);
+    await s.release();
   });
 
   it("lists external data files", () => {

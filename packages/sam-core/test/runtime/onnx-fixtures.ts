@@ -196,6 +196,21 @@ export function addModel(): Uint8Array {
   return g.model([vi("a", [1, "n"]), vi("b", [1, "n"])], [vi("c", [1, "n"])]);
 }
 
+/** A dynamically quantized MatMul (uint8 weights + scale/zero point), as onnxruntime's quantize_dynamic writes. */
+export function quantizedMatMulModel(): Uint8Array {
+  const g = new G();
+  g.inits.push(
+    create(TensorProtoSchema, { name: "w_q", dims: [4n, 4n], dataType: TensorProto_DataType.UINT8, rawData: new Uint8Array(16).fill(3) }),
+    create(TensorProtoSchema, { name: "w_zp", dims: [], dataType: TensorProto_DataType.UINT8, rawData: new Uint8Array([128]) }),
+  );
+  g.f32("w_scale", [], [0.01]);
+  const xq = g.op("DynamicQuantizeLinear", ["x"]);
+  g.nodes[g.nodes.length - 1]!.output.push("x_scale", "x_zp");
+  const acc = g.op("MatMulInteger", [xq, "w_q", "x_zp", "w_zp"]);
+  g.op("Mul", [g.op("Cast", [acc], { to: TensorProto_DataType.FLOAT }), g.op("Mul", ["x_scale", "w_scale"])], {}, "y");
+  return g.model([vi("x", [1, 4])], [vi("y", [1, 4])]);
+}
+
 /** Moves every float initializer of `model` into one external-data side file named `fileName`. */
 export function externalize(model: Uint8Array, fileName: string): { model: Uint8Array; data: Uint8Array } {
   const m = fromBinary(ModelProtoSchema, model);
