@@ -98,6 +98,9 @@ const POLICY: Record<string, { access: Access; input?: Input }> = {
   "exports.start": { access: "admin", input: (fx) => ({ ...P(fx), name: "export" }) },
   "exports.list": { access: { project: "REVIEWER" }, input: P },
   "exports.downloadUrl": { access: { project: "REVIEWER" }, input: (fx) => ({ ...P(fx), datasetVersionId: fx.datasetId }) },
+  "exports.pendingJobs": { access: { project: "REVIEWER" }, input: P },
+
+  "dashboard.summary": { access: { project: "ANNOTATOR" }, input: P },
 
   "audit.list": { access: "admin", input: () => ({}) },
 };

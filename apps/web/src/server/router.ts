@@ -1,4 +1,5 @@
 import { auditRouter } from "./routers/audit.ts";
+import { dashboardRouter } from "./routers/dashboard.ts";
 import { exportsRouter } from "./routers/exports.ts";
 import { healthRouter } from "./routers/health.ts";
 import { imagesRouter } from "./routers/images.ts";
@@ -22,6 +23,7 @@ export const appRouter = router({
   jobs: jobsRouter,
   models: modelsRouter,
   exports: exportsRouter,
+  dashboard: dashboardRouter,
   audit: auditRouter,
 });
 

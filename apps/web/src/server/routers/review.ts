@@ -1,9 +1,11 @@
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { recordAudit } from "../audit.ts";
+import { signedFileUrl } from "../files/signed-urls.ts";
 import { notFound } from "../trpc/errors.ts";
 import { projectProcedure, router } from "../trpc/init.ts";
-import { staleVersion, supersededConflict } from "./mask-rules.ts";
+import { supersededConflict } from "./mask-rules.ts";
+import { decidedElsewhere } from "./review-conflict.ts";
 
 const SORTS = {
   iou_desc: [{ predictedIou: "desc" as const }, { id: "asc" as const }],
@@ -58,13 +60,20 @@ export const reviewRouter = router({
           skip: input.offset,
           take: input.limit,
           include: {
-            image: { select: { id: true, fileName: true, width: true, height: true } },
+            image: { select: { id: true, fileName: true, width: true, height: true, storageKey: true } },
             labelClass: { select: { id: true, name: true, color: true } },
             modelVersion: { select: { id: true, name: true } },
           },
         }),
       ]);
-      return { total, items, offset: input.offset, limit: input.limit };
+      // Signed image URLs come with the items so the browser can prefetch the next images at once.
+      const withUrls = await Promise.all(
+        items.map(async ({ image: { storageKey, ...image }, ...mask }) => ({
+          ...mask,
+          image: { ...image, url: await signedFileUrl(ctx.runtime, storageKey) },
+        })),
+      );
+      return { total, items: withUrls, offset: input.offset, limit: input.limit };
     }),
 
   /** Accept, reject or relabel (= set the label and accept) one mask, at the version the reviewer saw. */
@@ -95,8 +104,11 @@ export const reviewRouter = router({
           data: { status: toStatus, labelClassId, reviewerId: ctx.user.id, reviewedAt: new Date(), version: { increment: 1 } },
         });
         if (count === 0) {
-          const now = await tx.mask.findUnique({ where: { id: mask.id }, select: { version: true } });
-          throw staleVersion(mask.id, input.expectedVersion, now?.version ?? null);
+          const now = await tx.mask.findUnique({
+            where: { id: mask.id },
+            select: { version: true, status: true, reviewedAt: true, reviewer: { select: { email: true, name: true } } },
+          });
+          throw decidedElsewhere(mask.id, input.expectedVersion, now);
         }
         const decision = await tx.reviewDecision.create({
           data: {
