@@ -4,13 +4,14 @@
 // SQL is written to prisma/migrations/<timestamp>_<name>/migration.sql, then applied once more as a check.
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { PGlite } from "@electric-sql/pglite";
+import type { PGlite } from "@electric-sql/pglite";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { MigrationError } from "./errors.ts";
 import { applyMigrations } from "./migrate.ts";
 import { lockfileContent, lockfileName, readMigrationsDir } from "./migrations-dir.ts";
 import { defaultMigrationsDir, defaultSchemaPath } from "./paths.ts";
+import { emptyPGlite } from "./pglite-snapshot.ts";
 import { createSchemaEngine, emptyFilters } from "./schema-engine.ts";
 import { withWholeScripts } from "./whole-scripts.ts";
 
@@ -44,7 +45,7 @@ function throwawayFactory(main: PGlite): {
       adapterName: base.adapterName,
       connect: () => base.connect(),
       connectToShadowDb: async () => {
-        const shadow = new PGlite("memory://");
+        const shadow = await emptyPGlite();
         shadows.push(shadow);
         return new PrismaPGlite(shadow).connect();
       },
@@ -65,7 +66,7 @@ export async function createMigration(options: CreateMigrationOptions): Promise<
   const migrationsDir = options.migrationsDir ?? defaultMigrationsDir();
   const schemaText = readFileSync(schemaPath, "utf8");
 
-  const pglite = new PGlite("memory://");
+  const pglite = await emptyPGlite();
   const throwaway = throwawayFactory(pglite);
   try {
     if (readMigrationsDir(migrationsDir).migrationDirectories.length > 0) {

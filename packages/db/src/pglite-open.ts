@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node
 import { dirname, resolve } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { lockDataDir } from "./data-dir-lock.ts";
+import { emptyPGlite } from "./pglite-snapshot.ts";
 import type { DataDirLock } from "./data-dir-lock.ts";
 import { DatabaseConfigError } from "./errors.ts";
 
@@ -41,11 +42,7 @@ function inspect(dir: string): { fresh: boolean; pgVersion?: string } {
 }
 
 export async function openPGlite(dataDir: string): Promise<OpenedPGlite> {
-  if (dataDir === memoryDataDir) {
-    const pglite = new PGlite(memoryDataDir);
-    await pglite.waitReady;
-    return { pglite, dataDir };
-  }
+  if (dataDir === memoryDataDir) return { pglite: await emptyPGlite(), dataDir };
   const dir = resolve(dataDir);
   const state = inspect(dir);
   try {

@@ -4,11 +4,6 @@
 //   TEST_DATABASE=postgres   → a new database de_test_<random> on TEST_POSTGRES_URL's server (default
 //                              postgresql://postgres@127.0.0.1:5432/postgres), dropped by close()
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { openPGliteDatabase, openPostgresDatabase } from "./client.ts";
@@ -17,6 +12,7 @@ import { DatabaseConfigError } from "./errors.ts";
 import { applyMigrations } from "./migrate.ts";
 import { readMigrationsDir } from "./migrations-dir.ts";
 import { defaultMigrationsDir } from "./paths.ts";
+import { snapshotPGlite } from "./pglite-snapshot.ts";
 import { parsePostgresUrl, connectionError } from "./postgres-url.ts";
 
 export type { Database };
@@ -48,56 +44,24 @@ export async function createTestDatabase(options: TestDatabaseOptions = {}): Pro
 }
 
 // ---------------------------------------------------------------------------------------------------
-// PGlite: initdb plus migrations take several seconds; loading a dump of an already migrated cluster
-// takes under one. The dump is cached in the temp directory, keyed by the migrations' content.
+// PGlite: initdb plus migrations take several seconds; loading a snapshot of an already migrated
+// cluster takes under one. The snapshot is keyed by the migrations' content.
 
-function templatePath(migrationsDir: string): string {
+function migrationsKey(migrationsDir: string): string {
   const hash = createHash("sha256");
   for (const dir of readMigrationsDir(migrationsDir).migrationDirectories) {
     hash.update(dir.path).update("\0");
     if (dir.migrationFile.content.tag === "ok") hash.update(dir.migrationFile.content.value);
     hash.update("\0");
   }
-  hash.update(pgliteVersion());
-  return join(tmpdir(), `de-db-pglite-template-${hash.digest("hex").slice(0, 16)}.tar`);
-}
-
-function pgliteVersion(): string {
-  // The package does not export its package.json; find it above the resolved entry point.
-  let dir = dirname(createRequire(import.meta.url).resolve("@electric-sql/pglite"));
-  for (let depth = 0; depth < 4; depth++, dir = dirname(dir)) {
-    const candidate = join(dir, "package.json");
-    if (existsSync(candidate))
-      return String((JSON.parse(readFileSync(candidate, "utf8")) as { version?: unknown }).version);
-  }
-  return "unknown";
-}
-
-async function loadTemplate(path: string): Promise<PGlite | undefined> {
-  if (!existsSync(path)) return undefined;
-  try {
-    const pglite = new PGlite({ dataDir: "memory://", loadDataDir: new Blob([readFileSync(path)]) });
-    await pglite.waitReady;
-    return pglite;
-  } catch {
-    return undefined; // A truncated or foreign file: rebuild it.
-  }
+  return `migrated:${hash.digest("hex")}`;
 }
 
 async function createPGliteTestDatabase(migrationsDir: string): Promise<Database> {
-  const path = templatePath(migrationsDir);
-  let pglite = await loadTemplate(path);
-  if (pglite === undefined) {
-    pglite = new PGlite("memory://");
-    await pglite.waitReady;
-    await applyMigrations(new PrismaPGlite(pglite), { migrationsDir });
-    const dump = await pglite.dumpDataDir("none");
-    // Write-then-rename: parallel test files must never read a half-written template.
-    const partial = `${path}.${process.pid}.${randomBytes(4).toString("hex")}`;
-    writeFileSync(partial, new Uint8Array(await dump.arrayBuffer()));
-    renameSync(partial, path);
-  }
-  // Migrations run again regardless: a no-op on a current template, and the real check otherwise.
+  const pglite = await snapshotPGlite(migrationsKey(migrationsDir), async (fresh) => {
+    await applyMigrations(new PrismaPGlite(fresh), { migrationsDir });
+  });
+  // Migrations run again regardless: a no-op on a current snapshot, and the real check otherwise.
   return openPGliteDatabase("memory://", { pglite, migrationsDir });
 }
 
