@@ -12,7 +12,7 @@
  * Encoder: a small ViT with ViT-B's output geometry ([1,256,64,64] at 1024) for every crop, because a
  * ViT-B encoder takes tens of seconds per crop on two cores; `--vitb-encoder` uses ViT-B for crop 0.
  * Options: `--grid N` (default 32), `--ratio-grid N` (default 12), `--threads N`, `--no-sa1b`,
- * `--sa1b-open` (also run 4 with the filters off).
+ * `--sa1b-open` (also run 4 with the filters off), `--large` / `--large-only` (5: 4000x3000 memory check).
  */
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
@@ -63,7 +63,59 @@ function sameMasks(a: AmgResult, b: AmgResult): boolean {
   });
 }
 
+/**
+ * Memory check on a 4000x3000 image with one crop layer: a synthetic decoder (blobs of every size, up to
+ * the whole image, no model cost) so only post-processing runs; reports time and peak memory.
+ */
+async function largeImageCheck(): Promise<void> {
+  const H = 3000;
+  const W = 4000;
+  const L = 256;
+  const decoder: AmgDecoder = {
+    maxBatch: 64,
+    async decodeBatch(e, pts, n) {
+      const iou = new Float32Array(n * 4).fill(0.95);
+      const low = new Float32Array(n * 4 * L * L);
+      for (let i = 0; i < n; i++) {
+        const px = (pts[2 * i]! * L) / e.inputSize;
+        const py = (pts[2 * i + 1]! * L) / e.inputSize;
+        for (let t = 0; t < 4; t++) {
+          const radius = [4, 12, 40, 200][t]!;
+          const base = (i * 4 + t) * L * L;
+          for (let v = 0; v < L; v++) for (let u = 0; u < L; u++) low[base + v * L + u] = 3 * (radius - Math.hypot(u - px, v - py));
+        }
+      }
+      return { numMasks: 4, iouPredictions: iou, lowResMasks: low, lowResHeight: L, lowResWidth: L };
+    },
+  };
+  const encodeCrop = async (box: Box): Promise<SamEmbedding> => ({
+    data: new Float32Array(256 * 64 * 64),
+    shape: [1, 256, 64, 64],
+    originalSize: [box[3] - box[1], box[2] - box[0]],
+    inputSize: 1024,
+    modelId: "",
+  });
+  let peakRss = 0;
+  const sample = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
+  const timer = setInterval(sample, 20);
+  const before = process.memoryUsage().rss;
+  const r = await generateMasks(
+    { height: H, width: W, decoder, encodeCrop, onProgress: sample },
+    { pointsPerSide: 8, cropNLayers: 1, boxNmsThresh: 1, cropNmsThresh: 1, outputMode: "coco_rle" },
+  );
+  clearInterval(timer);
+  sample();
+  const fullMask = (H * W) / 2 ** 20;
+  console.log(`\n5. memory: ${W}x${H} image, 1 crop layer, 8x8 grid, synthetic decoder (no model cost), every candidate kept`);
+  report("batched", r);
+  console.log(
+    `    peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB (${(before / 2 ** 20).toFixed(0)} MiB before) for ${r.masks.length} masks; ` +
+      `holding them as full-resolution bytes would take ${((r.masks.length * fullMask) / 1024).toFixed(1)} GiB`,
+  );
+}
+
 async function main(): Promise<void> {
+  if (flag("--large-only")) return largeImageCheck();
   const bytes = new Uint8Array(readFileSync("/work/shared/samples/dog.jpg"));
   const image = await decodeImage(bytes);
   console.log(`amg bench: dog.jpg ${image.width}x${image.height}, onnxruntime-node, ${THREADS} thread(s)`);
@@ -127,6 +179,7 @@ async function main(): Promise<void> {
     }
   }
   await Promise.all([batched.release(), batch1.release(), single.release(), smallEncoder.release(), vitbEncoder?.release()]);
+  if (flag("--large")) await largeImageCheck();
 }
 
 await main();

@@ -23,7 +23,6 @@ import { resolveAmgOptions } from "./options.ts";
 import type { AmgProgress, AmgResult, AmgStats } from "./records.ts";
 import { toRecords } from "./to-records.ts";
 import { postprocessSmallRegions } from "./small-regions.ts";
-import { windowToRle } from "./window-rle.ts";
 import { resizedSize } from "../image/preprocess.ts";
 
 export interface GenerateMasksInput {
@@ -187,6 +186,10 @@ export async function generateMasks(input: GenerateMasksInput, options: AmgOptio
           resizedWidth: resized.width,
           cropHeight: ch,
           cropWidth: cw,
+          cropX0: cx0,
+          cropY0: cy0,
+          imageHeight: H,
+          imageWidth: W,
         });
         const m = out.numMasks;
         const plane = out.lowResHeight * out.lowResWidth;
@@ -205,11 +208,9 @@ export async function generateMasks(input: GenerateMasksInput, options: AmgOptio
             if (isBoxNearCropEdge(up.box, cropBox, imageBox)) continue;
             stats.afterCropEdge++;
             if (up.area >= maxArea) continue;
-            const win = up.window;
-            const rle = windowToRle({ ...win, x0: win.x0 + cx0, y0: win.y0 + cy0 }, H, W);
             const bc = up.box;
             kept.push({
-              rle,
+              rle: up.rle,
               area: up.area,
               box: [bc[0] + cx0, bc[1] + cy0, bc[2] + cx0, bc[3] + cy0],
               boxInCrop: bc,

@@ -9,7 +9,7 @@ export * from "./generate.ts";
 export * from "./dedup.ts";
 export { resampleAxis } from "./resample-axis.ts";
 export type { ResampleAxis } from "./resample-axis.ts";
-export { windowToRle } from "./window-rle.ts";
+export { RleWriter, windowToRle } from "./window-rle.ts";
 export type { BinaryWindow } from "./window-rle.ts";
 export * from "./ort-decoder.ts";
 export * from "./crop-encoder.ts";

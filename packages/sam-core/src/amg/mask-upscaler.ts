@@ -10,10 +10,10 @@
  * nothing. Intermediate values are kept in float32 as in the reference; rounding inside one bilinear
  * step is done in double precision and rounded once to float32.
  */
-import type { Box } from "../mask/types.ts";
+import type { Box, Rle } from "../mask/types.ts";
 import { outputRangeReading, resampleAxis } from "./resample-axis.ts";
 import type { ResampleAxis } from "./resample-axis.ts";
-import type { BinaryWindow } from "./window-rle.ts";
+import { RleWriter } from "./window-rle.ts";
 
 export interface UpscaleGeometry {
   /** Low-res logits size (4x the embedding side). */
@@ -27,6 +27,11 @@ export interface UpscaleGeometry {
   /** The crop's size in the original image. */
   cropHeight: number;
   cropWidth: number;
+  /** Where the crop sits in the image, and the image size (the RLE covers the whole image). */
+  cropX0: number;
+  cropY0: number;
+  imageHeight: number;
+  imageWidth: number;
 }
 
 export interface UpscaledMask {
@@ -37,8 +42,8 @@ export interface UpscaledMask {
   area: number;
   /** Inclusive `[x0, y0, x1, y1]` of the foreground in the crop frame; `[0, 0, 0, 0]` when empty. */
   box: Box;
-  /** The foreground in the crop frame; valid until the next call of `upscale`. */
-  window: BinaryWindow;
+  /** The foreground as RLE of the whole image (the crop placed at its position). */
+  rle: Rle;
 }
 
 const f32 = Math.fround;
@@ -53,7 +58,10 @@ export class MaskUpscaler {
   private rowsX = new Float64Array(0);
   private rowTab = new Int32Array(0);
   private column = new Float64Array(0);
-  private bits = new Uint8Array(0);
+  private cls = new Uint8Array(0);
+  /** Per S-frame row r: the first crop row whose sources are both >= r; the last whose are both <= r. */
+  private readonly firstYReading: Int32Array;
+  private readonly lastYWithin: Int32Array;
 
   constructor(geometry: UpscaleGeometry) {
     this.geometry = geometry;
@@ -62,6 +70,20 @@ export class MaskUpscaler {
     this.cols1 = resampleAxis(g.lowResWidth, g.inputSize);
     this.rows2 = resampleAxis(g.resizedHeight, g.cropHeight);
     this.cols2 = resampleAxis(g.resizedWidth, g.cropWidth);
+    const { i0, i1, outSize } = this.rows2;
+    const n = g.resizedHeight;
+    this.firstYReading = new Int32Array(n);
+    this.lastYWithin = new Int32Array(n);
+    let y = 0;
+    for (let r = 0; r < n; r++) {
+      while (y < outSize && i0[y]! < r) y++;
+      this.firstYReading[r] = y;
+    }
+    y = outSize - 1;
+    for (let r = n - 1; r >= 0; r--) {
+      while (y >= 0 && i1[y]! > r) y--;
+      this.lastYWithin[r] = y;
+    }
   }
 
   /**
@@ -99,7 +121,7 @@ export class MaskUpscaler {
       unions: 0,
       area: 0,
       box: [0, 0, 0, 0],
-      window: { x0: 0, y0: 0, width: 0, height: 0, data: this.bits },
+      rle: { size: [g.imageHeight, g.imageWidth], counts: Uint32Array.of(g.imageHeight * g.imageWidth) },
     };
     if (rb < 0) return empty;
 
@@ -166,17 +188,26 @@ export class MaskUpscaler {
       }
     }
 
-    const wh = wy1 - wy0;
     const ww = wx1 - wx0;
-    if (this.bits.length < wh * ww) this.bits = new Uint8Array(wh * ww);
-    if (this.column.length < nr) this.column = new Float64Array(nr);
-    const bits = this.bits;
+    if (this.column.length < nr) {
+      this.column = new Float64Array(nr);
+      this.cls = new Uint8Array(nr);
+    }
     const column = this.column;
+    const cls = this.cls;
     const R2i0 = this.rows2.i0;
     const R2i1 = this.rows2.i1;
     const R2w0 = this.rows2.w0;
     const R2w1 = this.rows2.w1;
+    const firstY = this.firstYReading;
+    const lastY = this.lastYWithin;
     const C2 = this.cols2;
+    // Sources above hiCut (below loCut) give outputs above thrHi (below thrLo and 0) whatever the
+    // float rounding, so a run of such sources is a run of known output pixels: counted, not computed.
+    const hiCut = thrHi * (1 + 1e-5) + 1e-6;
+    const loCut = thrLo * (1 + 1e-5) - 1e-6;
+    const H = g.imageHeight;
+    const rle = new RleWriter(H, g.imageWidth);
     let intersections = 0;
     let unions = 0;
     let area = 0;
@@ -190,24 +221,59 @@ export class MaskUpscaler {
       const c1 = (C2.i1[ox]! - ic0) * nr;
       const u0 = C2.w0[ox]!;
       const u1 = C2.w1[ox]!;
-      for (let r = 0; r < nr; r++) column[r] = u0 * inter[c0 + r]! + u1 * inter[c1 + r]!;
-      const out = x * wh;
+      for (let r = 0; r < nr; r++) {
+        const v = u0 * inter[c0 + r]! + u1 * inter[c1 + r]!;
+        column[r] = v;
+        cls[r] = v > hiCut ? 2 : v <= loCut ? 0 : 1;
+      }
+      const colBase = (g.cropX0 + ox) * H + g.cropY0;
       let colFirst = -1;
       let colLast = -1;
-      for (let y = 0; y < wh; y++) {
-        const oy = wy0 + y;
-        const v = f32(R2w0[oy]! * column[R2i0[oy]! - ir0]! + R2w1[oy]! * column[R2i1[oy]! - ir0]!);
-        if (v > thrHi) intersections++;
-        if (v > thrLo) unions++;
-        if (v > 0) {
-          bits[out + y] = 1;
-          area++;
-          if (colFirst < 0) colFirst = y;
-          colLast = y;
-        } else {
-          bits[out + y] = 0;
+      let y = wy0;
+      // Computes output rows [y, end) one by one.
+      const compute = (end: number) => {
+        for (; y < end; y++) {
+          const v = f32(R2w0[y]! * column[R2i0[y]! - ir0]! + R2w1[y]! * column[R2i1[y]! - ir0]!);
+          if (v > thrHi) intersections++;
+          if (v > thrLo) unions++;
+          if (v > 0) {
+            rle.set(colBase + y, 1);
+            area++;
+            if (colFirst < 0) colFirst = y;
+            colLast = y;
+          } else {
+            rle.set(colBase + y, 0);
+          }
         }
+      };
+      for (let r = 0; r < nr && y < wy1; ) {
+        const k = cls[r]!;
+        let re = r;
+        while (re + 1 < nr && cls[re + 1] === k) re++;
+        if (k !== 1) {
+          // Output rows whose two sources both lie in [r, re].
+          const ya = Math.max(firstY[ir0 + r]!, y);
+          const yb = Math.min(lastY[ir0 + re]!, wy1 - 1);
+          if (yb >= ya) {
+            compute(ya);
+            const n = yb - ya + 1;
+            if (k === 2) {
+              intersections += n;
+              unions += n;
+              area += n;
+              rle.set(colBase + ya, 1);
+              if (colFirst < 0) colFirst = ya;
+              colLast = yb;
+            } else {
+              rle.set(colBase + ya, 0);
+            }
+            y = yb + 1;
+          }
+        }
+        r = re + 1;
       }
+      compute(wy1);
+      rle.set(colBase + wy1, 0);
       if (colFirst >= 0) {
         if (x < bx0) bx0 = x;
         bx1 = x;
@@ -215,7 +281,7 @@ export class MaskUpscaler {
         if (colLast > by1) by1 = colLast;
       }
     }
-    const box: Box = bx1 < 0 ? [0, 0, 0, 0] : [wx0 + bx0, wy0 + by0, wx0 + bx1, wy0 + by1];
-    return { intersections, unions, area, box, window: { x0: wx0, y0: wy0, width: ww, height: wh, data: bits } };
+    const box: Box = bx1 < 0 ? [0, 0, 0, 0] : [wx0 + bx0, by0, wx0 + bx1, by1];
+    return { intersections, unions, area, box, rle: rle.finish() };
   }
 }

@@ -1,9 +1,52 @@
 /**
- * COCO RLE (uncompressed, column-major) of an image that is zero except for a rectangular window whose
- * pixels are given column by column. Costs O(window area + number of runs), never touching the
- * (possibly huge) rest of the image — the point of keeping masks as RLE right after binarising.
+ * Building COCO RLE (uncompressed, column-major) directly while pixels are produced in column-major
+ * order, without a pixel buffer: the writer only records where the value changes. Pixels never written
+ * are zero. Costs O(number of runs) memory — the point of keeping masks as RLE right after binarising.
  */
 import type { Rle } from "../mask/types.ts";
+
+export class RleWriter {
+  private counts = new Uint32Array(64);
+  private n = 0;
+  /** Column-major position where the current run began, and its value. */
+  private last = 0;
+  private cur = 0;
+
+  constructor(
+    readonly height: number,
+    readonly width: number,
+  ) {}
+
+  /** From column-major position `p` on (p never decreasing between calls), pixels have value `v`. */
+  set(p: number, v: number): void {
+    if (v === this.cur) return;
+    if (p === this.last && this.n > 0) {
+      // The run that just began is empty: undo its start instead of writing a zero-length run.
+      this.n--;
+      this.last -= this.counts[this.n]!;
+      this.cur = v;
+      return;
+    }
+    if (this.n === this.counts.length) {
+      const grown = new Uint32Array(this.counts.length * 2);
+      grown.set(this.counts);
+      this.counts = grown;
+    }
+    this.counts[this.n++] = p - this.last;
+    this.last = p;
+    this.cur = v;
+  }
+
+  finish(): Rle {
+    const total = this.height * this.width;
+    const out = new Uint32Array(this.n + 1);
+    out.set(this.counts.subarray(0, this.n));
+    // pycocotools writes no empty trailing run when the mask ends on a foreground pixel.
+    let n = this.n;
+    if (n === 0 || total - this.last > 0) out[n++] = total - this.last;
+    return { size: [this.height, this.width], counts: n === out.length ? out : out.slice(0, n) };
+  }
+}
 
 export interface BinaryWindow {
   /** Window position and size in the image. */
@@ -15,44 +58,14 @@ export interface BinaryWindow {
   data: Uint8Array;
 }
 
+/** RLE of an image that is zero except for a window given column by column. */
 export function windowToRle(win: BinaryWindow, imageHeight: number, imageWidth: number): Rle {
   const { x0, y0, width: ww, height: wh, data } = win;
-  const H = imageHeight;
-  let counts = new Uint32Array(64);
-  let n = 0;
-  const push = (v: number) => {
-    if (n === counts.length) {
-      const grown = new Uint32Array(counts.length * 2);
-      grown.set(counts);
-      counts = grown;
-    }
-    counts[n++] = v;
-  };
-  // `last` is the column-major position where the current run began; `cur` its value.
-  let cur = 0;
-  let last = 0;
+  const w = new RleWriter(imageHeight, imageWidth);
   for (let c = 0; c < ww; c++) {
-    const base = (x0 + c) * H + y0;
-    const col = c * wh;
-    for (let r = 0; r < wh; r++) {
-      if (data[col + r] !== cur) {
-        const p = base + r;
-        push(p - last);
-        last = p;
-        cur ^= 1;
-      }
-    }
-    // The run goes on into the next column only when the window spans whole columns; otherwise the
-    // pixel after this window column lies outside the window, where the image is zero.
-    const continues = y0 === 0 && wh === H && c + 1 < ww;
-    if (cur === 1 && !continues) {
-      const p = base + wh;
-      push(p - last);
-      last = p;
-      cur = 0;
-    }
+    const base = (x0 + c) * imageHeight + y0;
+    for (let r = 0; r < wh; r++) w.set(base + r, data[c * wh + r]!);
+    w.set(base + wh, 0);
   }
-  // pycocotools writes no empty trailing run when the mask ends on a foreground pixel.
-  if (n === 0 || H * imageWidth - last > 0) push(H * imageWidth - last);
-  return { size: [H, imageWidth], counts: counts.slice(0, n) };
+  return w.finish();
 }

@@ -86,6 +86,12 @@ describe("generateMasks against a naive full-resolution transcription of the ref
     expect(areas(plain.masks)).not.toEqual(areas(fast.masks));
   });
 
+  it("an image larger than the encoder input (the second resize upsamples)", async () => {
+    const { fast, naive } = await both(170, 230, { pointsPerSide: 7, predIouThresh: 0.75, stabilityScoreThresh: 0.5 });
+    expect(naive.length).toBeGreaterThan(5);
+    expect(fast.masks.map(comparable)).toEqual(naive.map(comparable));
+  });
+
   it("filters disabled at 0 keep every candidate the NMS lets through", async () => {
     const { fast, naive } = await both(40, 40, { pointsPerSide: 4, predIouThresh: 0, stabilityScoreThresh: 0 });
     expect(fast.stats.afterStability).toBe(fast.stats.candidates);
