@@ -11,7 +11,7 @@
  *   4. the sa1b preset (32x32 + 2 crop layers, 3072 prompts; `--no-sa1b` skips it).
  * Encoder: a small ViT with ViT-B's output geometry ([1,256,64,64] at 1024) for every crop, because a
  * ViT-B encoder takes tens of seconds per crop on two cores; `--vitb-encoder` uses ViT-B for crop 0.
- * Options: `--grid N` (default 32), `--ratio-grid N` (default 12), `--threads N`, `--no-sa1b`,
+ * Options: `--only 1,2,3,4`, `--grid N` (default 32), `--ratio-grid N` (default 12), `--threads N`, `--no-sa1b`,
  * `--sa1b-open` (also run 4 with the filters off), `--large` / `--large-only` (5: 4000x3000 memory check).
  */
 import { readFileSync } from "node:fs";
@@ -38,6 +38,9 @@ const num = (name: string, def: number) => {
 };
 const GRID = num("--grid", 32);
 const RATIO_GRID = num("--ratio-grid", 12);
+/** `--only 1,3`: run only these sections (1-4). */
+const ONLY = argv.includes("--only") ? new Set(argv[argv.indexOf("--only") + 1]!.split(",").map(Number)) : undefined;
+const section = (n: number) => !ONLY || ONLY.has(n);
 const THREADS = num("--threads", Number(process.env.SAM_BENCH_THREADS ?? availableParallelism()));
 
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
@@ -148,29 +151,35 @@ async function main(): Promise<void> {
 
   await run(batched, { pointsPerSide: 2, outputMode: "coco_rle" }); // warm-up: session init, first-run allocations
 
-  console.log(`\n1. ${GRID}x${GRID} grid, no crops, reference thresholds (0.88 / 0.95), batched (64 per run)`);
-  report("batched", await run(batched, { pointsPerSide: GRID, outputMode: "coco_rle" }));
+  if (section(1)) {
+    console.log(`\n1. ${GRID}x${GRID} grid, no crops, reference thresholds (0.88 / 0.95), batched (64 per run)`);
+    report("batched", await run(batched, { pointsPerSide: GRID, outputMode: "coco_rle" }));
+  }
 
   const open: AmgOptions = { predIouThresh: 0, stabilityScoreThresh: 0, outputMode: "coco_rle" };
-  console.log(`\n2. ${GRID}x${GRID} grid, no crops, all filters off (worst case for post-processing), batched`);
-  report("batched", await run(batched, { ...open, pointsPerSide: GRID }));
+  if (section(2)) {
+    console.log(`\n2. ${GRID}x${GRID} grid, no crops, all filters off (worst case for post-processing), batched`);
+    report("batched", await run(batched, { ...open, pointsPerSide: GRID }));
+  }
 
-  console.log(`\n3. batched vs one prompt per run, ${RATIO_GRID}x${RATIO_GRID} grid, no crops, all filters off`);
-  const o3 = { ...open, pointsPerSide: RATIO_GRID };
-  const rb = await run(batched, o3);
-  const r1 = await run(batch1, o3);
-  const rp = await run(single, o3);
-  report("batched: throughput export, 64 prompts per run", rb);
-  report("one prompt per run: throughput export at batch 1", r1);
-  report("one prompt per run: public export (orig_im_size kept small, low-res logits used)", rp);
-  const work = (r: AmgResult) => r.timings.totalMs - r.timings.encodeMs;
-  console.log(
-    `  same masks: ${sameMasks(rb, r1) && sameMasks(rb, rp)}; decode+post speed-up of batching: ` +
-      `${(work(r1) / work(rb)).toFixed(2)}x vs batch-1 throughput, ${(work(rp) / work(rb)).toFixed(2)}x vs public export` +
-      ` (decoder alone: ${(r1.timings.decodeMs / rb.timings.decodeMs).toFixed(2)}x / ${(rp.timings.decodeMs / rb.timings.decodeMs).toFixed(2)}x)`,
-  );
+  if (section(3)) {
+    console.log(`\n3. batched vs one prompt per run, ${RATIO_GRID}x${RATIO_GRID} grid, no crops, all filters off`);
+    const o3 = { ...open, pointsPerSide: RATIO_GRID };
+    const rb = await run(batched, o3);
+    const r1 = await run(batch1, o3);
+    const rp = await run(single, o3);
+    report("batched: throughput export, 64 prompts per run", rb);
+    report("one prompt per run: throughput export at batch 1", r1);
+    report("one prompt per run: public export (orig_im_size kept small, low-res logits used)", rp);
+    const work = (r: AmgResult) => r.timings.totalMs - r.timings.encodeMs;
+    console.log(
+      `  same masks: ${sameMasks(rb, r1) && sameMasks(rb, rp)}; decode+post speed-up of batching: ` +
+        `${(work(r1) / work(rb)).toFixed(2)}x vs batch-1 throughput, ${(work(rp) / work(rb)).toFixed(2)}x vs public export` +
+        ` (decoder alone: ${(r1.timings.decodeMs / rb.timings.decodeMs).toFixed(2)}x / ${(rp.timings.decodeMs / rb.timings.decodeMs).toFixed(2)}x)`,
+    );
+  }
 
-  if (!flag("--no-sa1b")) {
+  if (!flag("--no-sa1b") && section(4)) {
     console.log(`\n4. sa1b preset (${GRID}x${GRID} + 2 crop layers, 0.88 / 0.95, min region 100, 95% cap), batched`);
     report("batched", await run(batched, amgPreset("sa1b", { pointsPerSide: GRID })));
     if (flag("--sa1b-open")) {

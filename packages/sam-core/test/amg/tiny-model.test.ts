@@ -70,6 +70,16 @@ describe("automatic generation with the tiny SAM", () => {
     expect(single.maxBatch).toBe(1);
   });
 
+  it("refuses single-mask exports, encoders and embeddings of another model", async () => {
+    const singleMask = buildDecoderOnnx(cfg.decoder, weights, { variant: "public", returnSingleMask: true }).model;
+    await expect(createOrtAmgDecoder({ backend, decoder: singleMask })).rejects.toThrow(/single-mask export/);
+    await expect(createOrtAmgDecoder({ backend, decoder: encoder })).rejects.toThrow(/needs a SAM decoder/);
+    const wrong: SamEmbedding = { data: new Float32Array(32 * 8 * 8), shape: [1, 32, 8, 8], originalSize: [120, 160], inputSize: 256, modelId: "" };
+    await expect(generateMasks({ height: 120, width: 160, decoder: batched, embedding: wrong }, { pointsPerSide: 2 })).rejects.toThrow(
+      /embedding shape \[1,32,8,8\] does not match the model's image_embeddings \[1,64,16,16\]/,
+    );
+  });
+
   it("batched == one prompt per run == naive reference, and deterministic", async () => {
     // Every run sees the same crops: encode each once (the encoder is not what is under test).
     const encode = cropEncoder(image, (crop) => predictor.setImage(crop));
