@@ -59,6 +59,9 @@ const POLICY: Record<string, { access: Access; input?: Input }> = {
   "images.list": { access: { project: "ANNOTATOR" }, input: P },
   "images.get": { access: { project: "ANNOTATOR" }, input: (fx) => ({ ...P(fx), imageId: fx.imageId }) },
   "images.requestEmbedding": { access: { project: "ANNOTATOR" }, input: (fx) => ({ ...P(fx), imageId: fx.imageId }) },
+  "images.decoder": { access: { project: "ANNOTATOR" }, input: P },
+  "images.embedding": { access: { project: "ANNOTATOR" }, input: (fx) => ({ ...P(fx), imageId: fx.imageId }) },
+  "images.neighbors": { access: { project: "ANNOTATOR" }, input: (fx) => ({ ...P(fx), imageId: fx.imageId }) },
   "images.setStatus": { access: { project: "ANNOTATOR" }, input: (fx) => ({ ...P(fx), imageId: fx.imageId, status: "IN_PROGRESS" }) },
 
   "masks.list": { access: { project: "ANNOTATOR" }, input: (fx) => ({ ...P(fx), imageId: fx.imageId }) },

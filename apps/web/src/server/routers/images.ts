@@ -99,6 +99,85 @@ export const imagesRouter = router({
       return { status: "queued" as const, embeddingId: null, jobId: job.id };
     }),
 
+  /**
+   * What the annotator needs to run SAM in the browser: the project's active model (its id is the model
+   * id stored in embeddings) and a short-lived URL of its decoder.
+   */
+  decoder: projectProcedure("ANNOTATOR").query(async ({ ctx }) => {
+    const project = await ctx.prisma.project.findUniqueOrThrow({
+      where: { id: ctx.projectId },
+      select: { activeModelVersion: { select: { id: true, name: true, architecture: true, decoderKey: true, decoderSha256: true } } },
+    });
+    const model = project.activeModelVersion;
+    if (!model) throw new TRPCError({ code: "PRECONDITION_FAILED", message: "The project has no active model; an administrator must activate one first" });
+    return {
+      modelVersionId: model.id, name: model.name, architecture: model.architecture, decoderSha256: model.decoderSha256,
+      decoderUrl: await signedFileUrl(ctx.runtime, model.decoderKey),
+    };
+  }),
+
+  /**
+   * The image's embedding for the active model: "ready" with a short-lived URL, or how far its computation
+   * is ("queued"/"running" with the job's progress, "failed" with the reason, "none" when nobody asked).
+   */
+  embedding: projectProcedure("ANNOTATOR")
+    .input(imageId)
+    .query(async ({ ctx, input }) => {
+      const image = await ctx.prisma.image.findFirst({
+        where: { id: input.imageId, projectId: ctx.projectId },
+        select: { id: true, project: { select: { activeModelVersionId: true } } },
+      });
+      if (!image) throw notFound("Image", input.imageId);
+      const modelVersionId = image.project.activeModelVersionId;
+      const base = { imageId: image.id, modelVersionId, url: null as string | null, jobId: null as string | null, progress: 0, message: null as string | null };
+      if (!modelVersionId) return { ...base, status: "no-model" as const, message: "The project has no active model" };
+      const embedding = await ctx.prisma.embedding.findUnique({ where: { imageId_modelVersionId: { imageId: image.id, modelVersionId } } });
+      if (embedding) return { ...base, status: "ready" as const, progress: 100, url: await signedFileUrl(ctx.runtime, embedding.storageKey) };
+      // Embed jobs name their images (or none: every image of the project); few run at once.
+      const jobs = await ctx.prisma.job.findMany({
+        where: { projectId: ctx.projectId, type: "EMBED" },
+        orderBy: { createdAt: "desc" },
+        take: 20,
+        select: { id: true, status: true, progress: true, progressMessage: true, error: true, params: true },
+      });
+      const covers = (params: unknown) => {
+        const p = (params ?? {}) as { imageIds?: unknown; modelVersionId?: unknown };
+        if (p.modelVersionId !== undefined && p.modelVersionId !== modelVersionId) return false;
+        return !Array.isArray(p.imageIds) || p.imageIds.includes(image.id);
+      };
+      const job = jobs.find((j) => covers(j.params));
+      if (!job) return { ...base, status: "none" as const };
+      const running = job.status === "QUEUED" || job.status === "RUNNING";
+      if (running) return { ...base, status: job.status === "QUEUED" ? ("queued" as const) : ("running" as const), jobId: job.id, progress: job.progress, message: job.progressMessage };
+      if (job.status === "SUCCEEDED") return { ...base, status: "none" as const, jobId: job.id };
+      return { ...base, status: "failed" as const, jobId: job.id, message: job.error ?? `the embedding job ended ${job.status.toLowerCase()}` };
+    }),
+
+  /** The images before and after this one (creation order), for "next image" and embedding preloads. */
+  neighbors: projectProcedure("ANNOTATOR")
+    .input(imageId.extend({ after: z.number().int().min(0).max(10).default(3) }))
+    .query(async ({ ctx, input }) => {
+      const image = await ctx.prisma.image.findFirst({ where: { id: input.imageId, projectId: ctx.projectId }, select: { id: true, createdAt: true } });
+      if (!image) throw notFound("Image", input.imageId);
+      const select = { id: true, fileName: true, status: true } as const;
+      const [previous, next] = await Promise.all([
+        ctx.prisma.image.findFirst({
+          where: { projectId: ctx.projectId, OR: [{ createdAt: { lt: image.createdAt } }, { createdAt: image.createdAt, id: { lt: image.id } }] },
+          orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+          select,
+        }),
+        input.after === 0
+          ? Promise.resolve([])
+          : ctx.prisma.image.findMany({
+              where: { projectId: ctx.projectId, OR: [{ createdAt: { gt: image.createdAt } }, { createdAt: image.createdAt, id: { gt: image.id } }] },
+              orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+              take: input.after,
+              select,
+            }),
+      ]);
+      return { previous, next };
+    }),
+
   /** Annotators move an image through their workflow; only reviewers mark it REVIEWED. */
   setStatus: projectProcedure("ANNOTATOR")
     .input(imageId.extend({ status: z.enum(IMAGE_STATUSES) }))
