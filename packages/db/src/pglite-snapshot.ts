@@ -5,16 +5,16 @@
 // data directory is always created by PGlite itself.
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
+import { resolveDependency } from "./paths.ts";
 
 let version: string | undefined;
 function pgliteVersion(): string {
   if (version !== undefined) return version;
   // The package does not export its package.json; find it above the resolved entry point.
-  let dir = dirname(createRequire(import.meta.url).resolve("@electric-sql/pglite"));
+  let dir = dirname(resolveDependency("@electric-sql/pglite"));
   for (let depth = 0; depth < 4 && version === undefined; depth++, dir = dirname(dir)) {
     const candidate = join(dir, "package.json");
     if (existsSync(candidate)) {

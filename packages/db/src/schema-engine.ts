@@ -6,12 +6,12 @@
 // module state, so it is instantiated once per process (the promise is kept on globalThis because
 // bundlers such as Next.js may load this module more than once).
 import { readFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { bindMigrationAwareSqlAdapterFactory } from "@prisma/driver-adapter-utils";
 import type { SqlMigrationAwareDriverAdapterFactory } from "@prisma/driver-adapter-utils";
 import * as glue from "@prisma/schema-engine-wasm/schema_engine_bg";
 import type { SchemaEngine } from "@prisma/schema-engine-wasm/schema_engine_bg";
+import { resolveDependency } from "./paths.ts";
 
 export type { SchemaEngine };
 export type {
@@ -37,9 +37,8 @@ const loaderKey = Symbol.for("@data-engine/db/schema-engine-wasm");
 type GlobalWithLoader = typeof globalThis & { [loaderKey]?: Promise<void> };
 
 function wasmPath(): string {
-  const require = createRequire(import.meta.url);
   return join(
-    dirname(require.resolve("@prisma/schema-engine-wasm/schema_engine_bg")),
+    dirname(resolveDependency("@prisma/schema-engine-wasm/schema_engine_bg")),
     "schema_engine_bg.wasm",
   );
 }
