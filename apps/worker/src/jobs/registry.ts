@@ -1,16 +1,16 @@
 // Every job type this worker runs, by JobType.
 import type { JobType } from "@data-engine/db";
 import type { JobDefinition } from "./types.ts";
-import { ingestParams } from "./ingest/params.ts";
+import { ingestParams, type IngestParams } from "./ingest/params.ts";
 import { runIngest } from "./ingest/handler.ts";
-import { embedParams } from "./embed/params.ts";
+import { embedParams, type EmbedParams } from "./embed/params.ts";
 import { resolveModelVersionId, runEmbed } from "./embed/handler.ts";
-import { exportParams } from "./export/params.ts";
+import { exportParams, type ExportParams } from "./export/params.ts";
 import { runExport } from "./export/handler.ts";
 import { JobParamsError, PermanentJobError } from "../errors.ts";
 import { stat } from "node:fs/promises";
 
-const ingest: JobDefinition<import("./ingest/params.ts").IngestParams> = {
+const ingest: JobDefinition<IngestParams> = {
   type: "INGEST",
   params: ingestParams,
   projectScoped: true,
@@ -23,7 +23,7 @@ const ingest: JobDefinition<import("./ingest/params.ts").IngestParams> = {
   run: runIngest,
 };
 
-const embed: JobDefinition<import("./embed/params.ts").EmbedParams> = {
+const embed: JobDefinition<EmbedParams> = {
   type: "EMBED",
   params: embedParams,
   projectScoped: true,
@@ -38,7 +38,7 @@ const embed: JobDefinition<import("./embed/params.ts").EmbedParams> = {
   run: runEmbed,
 };
 
-const exportJob: JobDefinition<import("./export/params.ts").ExportParams> = {
+const exportJob: JobDefinition<ExportParams> = {
   type: "EXPORT",
   params: exportParams,
   projectScoped: true,

@@ -35,6 +35,22 @@ interface ImageInfo {
   mimeType: string;
 }
 
+interface PageRow {
+  imageId: string;
+  maskId: string;
+  rle: string;
+  labelClassId: string | null;
+  predictedIou: number | null;
+  stabilityScore: number | null;
+  pointCoords: unknown;
+  cropBox: number[] | null;
+  fileName: string;
+  width: number;
+  height: number;
+  storageKey: string;
+  mimeType: string;
+}
+
 interface Category {
   id: number;
   name: string;
@@ -101,39 +117,34 @@ export async function writeDataset(
     current = undefined;
   };
 
-  let after: { imageId: string; maskId: string } | undefined;
+  // Keyset pagination in raw SQL: Prisma's nested reads cost more than the export itself at this size.
+  let after = { imageId: "", maskId: "" };
   for (;;) {
-    const page = await prisma.datasetItem.findMany({
-      where: {
-        datasetVersionId,
-        ...(after
-          ? { OR: [{ imageId: { gt: after.imageId } }, { imageId: after.imageId, maskId: { gt: after.maskId } }] }
-          : {}),
-      },
-      orderBy: [{ imageId: "asc" }, { maskId: "asc" }],
-      take: PAGE,
-      select: {
-        imageId: true,
-        maskId: true,
-        mask: {
-          select: { rle: true, labelClassId: true, predictedIou: true, stabilityScore: true, pointCoords: true, cropBox: true },
-        },
-      },
-    });
-    if (page.length === 0) break;
-    const newImageIds = [...new Set(page.map((p) => p.imageId))].filter((id) => id !== current?.info.id);
-    const images = new Map(
-      (
-        await prisma.image.findMany({
-          where: { id: { in: newImageIds } },
-          select: { id: true, fileName: true, width: true, height: true, storageKey: true, mimeType: true },
-        })
-      ).map((i) => [i.id, i]),
+    const page = await prisma.$queryRawUnsafe<PageRow[]>(
+      `SELECT di."imageId", di."maskId", m."rle", m."labelClassId", m."predictedIou", m."stabilityScore",
+              m."pointCoords", m."cropBox", i."fileName", i."width", i."height", i."storageKey", i."mimeType"
+         FROM "DatasetItem" di
+         JOIN "Mask" m ON m."id" = di."maskId"
+         JOIN "Image" i ON i."id" = di."imageId"
+        WHERE di."datasetVersionId" = $1 AND (di."imageId", di."maskId") > ($2, $3)
+        ORDER BY di."imageId", di."maskId"
+        LIMIT ${PAGE}`,
+      datasetVersionId,
+      after.imageId,
+      after.maskId,
     );
+    if (page.length === 0) break;
     for (const item of page) {
       if (current?.info.id !== item.imageId) {
         await finishImage();
-        const info: ImageInfo = images.get(item.imageId)!;
+        const info: ImageInfo = {
+          id: item.imageId,
+          fileName: item.fileName,
+          width: Number(item.width),
+          height: Number(item.height),
+          storageKey: item.storageKey,
+          mimeType: item.mimeType,
+        };
         imageCount++;
         current = { info, number: imageCount, sa1b: [] };
         if (cocoImages) {
@@ -152,7 +163,7 @@ export async function writeDataset(
       }
       const image = current!;
       const { info, number } = image;
-      const rle: CocoRle = { size: [info.height, info.width], counts: item.mask.rle };
+      const rle: CocoRle = { size: [info.height, info.width], counts: item.rle };
       try {
         decodeRleCounts(rle.counts, info.height * info.width);
       } catch (error) {
@@ -163,21 +174,22 @@ export async function writeDataset(
       const annId = maskCount;
       const area = rleArea(rle);
       const bbox = rleBbox(rle);
-      const pointCoords = Array.isArray(item.mask.pointCoords) ? item.mask.pointCoords : [];
-      const cropBox = item.mask.cropBox.length === 4 ? item.mask.cropBox : [0, 0, info.width, info.height];
+      const points = typeof item.pointCoords === "string" ? (JSON.parse(item.pointCoords) as unknown) : item.pointCoords;
+      const pointCoords = Array.isArray(points) ? points : [];
+      const cropBox = Array.isArray(item.cropBox) && item.cropBox.length === 4 ? item.cropBox.map(Number) : [0, 0, info.width, info.height];
       if (wantSa1b) {
         image.sa1b.push({
           id: annId,
           segmentation: { size: rle.size, counts: rle.counts },
           bbox,
           area,
-          predicted_iou: item.mask.predictedIou ?? null,
-          stability_score: item.mask.stabilityScore ?? null,
+          predicted_iou: item.predictedIou ?? null,
+          stability_score: item.stabilityScore ?? null,
           crop_box: cropBox,
           point_coords: pointCoords,
         });
       }
-      let category = item.mask.labelClassId ? categoryOf.get(item.mask.labelClassId) : undefined;
+      let category = item.labelClassId ? categoryOf.get(item.labelClassId) : undefined;
       if (!category) {
         category = unlabeled;
         usedUnlabeled = true;
@@ -198,8 +210,8 @@ export async function writeDataset(
               area,
               bbox,
               iscrowd: 0,
-              predicted_iou: item.mask.predictedIou ?? null,
-              stability_score: item.mask.stabilityScore ?? null,
+              predicted_iou: item.predictedIou ?? null,
+              stability_score: item.stabilityScore ?? null,
               data_engine_mask_id: item.maskId,
             }),
         );
