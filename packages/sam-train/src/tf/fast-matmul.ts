@@ -16,6 +16,9 @@ type Args = Parameters<KernelFunc>[0];
 
 let installed = false;
 
+/** Multiply-adds per batch item below which the original kernel is kept. */
+const SMALL_PRODUCT = 1 << 15;
+
 export function installFastBatchMatMul(): void {
   if (installed) return;
   const get = (name: string): KernelFunc => {
@@ -46,6 +49,12 @@ export function installFastBatchMatMul(): void {
     if (!(sameOuter || batchA === 1 || batchB === 1) || a.dtype !== "float32") return original(args);
     const batch = Math.max(batchA, batchB);
     if (batch === 1 && !transposeA && !transposeB) return original(args);
+    const ar = a.shape[a.shape.length - 2]!;
+    const ac = a.shape[a.shape.length - 1]!;
+    const macs = ar * ac * (transposeB ? b.shape[b.shape.length - 2]! : b.shape[b.shape.length - 1]!);
+    // Tiny products (e.g. 4-wide attention heads): the per-call overhead of splitting costs more than
+    // the naive loop.
+    if (macs < SMALL_PRODUCT && batch > 1) return original(args);
 
     const to3d = (x: TensorInfo, n: number, tr: boolean): TensorInfo => {
       const r = x.shape[x.shape.length - 2]!;

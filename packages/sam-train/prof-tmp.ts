@@ -1,0 +1,24 @@
+import { initDecoderWeights, samConfig } from "@data-engine/sam-core";
+import { decoderConstants, decoderForward, GAUSSIAN } from "./src/model/decoder.ts";
+import { toTfParams } from "./src/model/params.ts";
+import { initTf, tf } from "./src/tf/backend.ts";
+await initTf();
+const c = samConfig((process.argv[2] ?? "tiny") as "tiny").decoder;
+const w = initDecoderWeights(c, 1);
+const p = toTfParams(w); const k = decoderConstants(c, w.get(GAUSSIAN)!.data);
+const s = c.embeddingSize; const B = Number(process.argv[3] ?? 4); const N = 3;
+const emb = tf.randomNormal([1, c.transformerDim, s, s]);
+const mi = tf.randomNormal([B, 1, 4 * s, 4 * s]);
+const batch = { coords: new Float32Array(B * N * 2).fill(50), labels: new Float32Array(B * N).fill(1), batch: B, points: N, maskInput: mi };
+const names = [...p.keys()].filter((n) => n !== GAUSSIAN);
+const f = (...xs: tf.Tensor[]) => { const v = new Map(p); names.forEach((n, i) => v.set(n, xs[i]!)); const o = decoderForward(c, v, k, emb, batch); return tf.add(tf.mean(o.lowRes), tf.mean(o.iou)) as tf.Scalar; };
+const time = (name: string, g: () => void, n = 3) => { g(); const t = performance.now(); for (let i = 0; i < n; i++) g(); console.log(name, ((performance.now() - t) / n).toFixed(1), "ms"); };
+time("fwd", () => tf.tidy(() => { f(...names.map((n) => p.get(n)!)).dataSync(); }));
+time("fwd+bwd", () => tf.tidy(() => { const r = tf.valueAndGrads(f)(names.map((n) => p.get(n)!)); r.value.dataSync(); }));
+const prof = await tf.profile(() => tf.tidy(() => { const r = tf.valueAndGrads(f)(names.map((n) => p.get(n)!)); r.value.dataSync(); }));
+const agg = new Map<string, [number, number]>();
+for (const kk of prof.kernels) { const a = agg.get(kk.name) ?? [0, 0]; a[0] += Number(kk.kernelTimeMs) || 0; a[1]++; agg.set(kk.name, a); }
+console.log([...agg].sort((a, b) => b[1][0] - a[1][0]).slice(0, 15).map(([n, [t, c]]) => `${n} ${t.toFixed(1)}ms x${c}`).join("\n"));
+console.log("kernels", prof.kernels.length);
+const mm = prof.kernels.filter((x) => x.name === "BatchMatMul").sort((a, b) => Number(b.kernelTimeMs) - Number(a.kernelTimeMs)).slice(0, 12);
+for (const m of mm) console.log(Number(m.kernelTimeMs).toFixed(1), JSON.stringify(m.inputShapes), JSON.stringify(m.outputShapes));
