@@ -21,7 +21,8 @@ export interface Command {
   summary: string;
   usage: string;
   options: NonNullable<ParseArgsConfig["options"]>;
-  /** False for commands that do not need the database (none today). */
+  /** False for commands that never touch the database (they get no services). */
+  needsServices?: boolean;
   run(cli: CliContext, values: Values, positionals: string[]): Promise<number>;
 }
 
@@ -261,6 +262,7 @@ export const COMMANDS: Command[] = [
     summary: "automatic mask generation (not available yet)",
     usage: "generate --project <slug>",
     options: { project: { type: "string" } },
+    needsServices: false,
     async run() {
       throw new CliError("automatic mask generation jobs are not available in this version yet", EXIT.UNAVAILABLE);
     },
@@ -270,6 +272,7 @@ export const COMMANDS: Command[] = [
     summary: "retrain the model on accepted masks (not available yet)",
     usage: "retrain --project <slug>",
     options: { project: { type: "string" } },
+    needsServices: false,
     async run() {
       throw new CliError("retraining jobs are not available in this version yet", EXIT.UNAVAILABLE);
     },

@@ -63,8 +63,8 @@ export async function runCli(argv: string[]): Promise<number> {
       process.stdout.write(`usage: data-engine ${command.usage}\n`);
       return EXIT.OK;
     }
-    services = await createServices();
-    return await command.run({ services, out, runHere: Boolean(parsed.values["run-here"]) }, parsed.values, parsed.positionals);
+    if (command.needsServices !== false) services = await createServices();
+    return await command.run({ services: services as Services, out, runHere: Boolean(parsed.values["run-here"]) }, parsed.values, parsed.positionals);
   } catch (error) {
     const code = exitCodeOf(error);
     const message = error instanceof Error ? error.message : String(error);

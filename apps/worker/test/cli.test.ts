@@ -1,0 +1,66 @@
+// The admin CLI as a user runs it (a child process on an embedded PGlite data directory): JSON output,
+// a job followed to the end in-process, and exit codes that mean something.
+import { spawnSync } from "node:child_process";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeImages } from "./support/images.ts";
+
+const BIN = fileURLToPath(new URL("../bin/data-engine.mjs", import.meta.url));
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), "cli-test-"));
+});
+afterAll(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+function cli(...args: string[]) {
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, WORKER_MONITOR_SECONDS: "1" };
+  delete env.DATABASE_URL;
+  delete env.S3_BUCKET;
+  const run = spawnSync(process.execPath, [BIN, ...args], { env, encoding: "utf8", timeout: 120_000 });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+describe("data-engine CLI", () => {
+  it("prints usage and rejects unknown commands and options without touching the database", { timeout: 120_000 }, () => {
+    const help = cli("--help");
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/jobs follow/);
+    expect(cli("frobnicate").code).toBe(2);
+    const bad = cli("project", "create", "--colour", "red");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/Unknown option '--colour'/);
+    expect(cli("generate", "--project", "birds").code).toBe(69);
+  });
+
+  it("creates a project, imports a folder following the job, lists jobs, and maps errors to exit codes", { timeout: 240_000 }, async () => {
+    const created = cli("project", "create", "--name", "Birds", "--labels", "bird,nest", "--json");
+    expect(created.code, created.stderr).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ name: "Birds", slug: "birds" });
+
+    const folder = path.join(dataDir, "photos");
+    await mkdir(folder);
+    await writeImages(folder, 2);
+    await writeFile(path.join(folder, "notes.txt"), "not an image");
+    const imported = cli("import", "--project", "birds", "--folder", folder, "--json");
+    expect(imported.code, imported.stderr).toBe(0);
+    const job = JSON.parse(imported.stdout) as { status: string; result: Record<string, number> };
+    expect(job.status).toBe("SUCCEEDED");
+    expect(job.result).toMatchObject({ imported: 2, rejected: 1 });
+
+    const listed = cli("jobs", "list", "--project", "birds", "--json");
+    expect(JSON.parse(listed.stdout)).toHaveLength(1);
+
+    const missing = cli("import", "--project", "nope", "--folder", folder);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toMatch(/No project "nope"/);
+    const invalid = cli("export", "--project", "birds", "--stages", "9", "--json");
+    expect(invalid.code).toBe(2);
+    expect(JSON.parse(invalid.stdout).error).toMatch(/filter\.stages/);
+  });
+});
