@@ -69,7 +69,11 @@ export function installFastBatchMatMul(): void {
     const b3 = to3d(b, batchB, transposeB);
     const [, m, k] = a3.shape as [number, number, number];
     const n = b3.shape[2]!;
-    const outShape = [...(aOuter.length >= bOuter.length ? aOuter : bOuter), m, n];
+    const rank = Math.max(aOuter.length, bOuter.length);
+    const outer = Array.from({ length: rank }, (_, i) =>
+      Math.max(aOuter[i - rank + aOuter.length] ?? 1, bOuter[i - rank + bOuter.length] ?? 1),
+    );
+    const outShape = [...outer, m, n];
     const plain = { transposeA: false, transposeB: false };
     let out: TensorInfo;
     if (batch === 1) {

@@ -1,0 +1,220 @@
+import {
+  decoderParamSpecs,
+  encoderParamSpecs,
+  initDecoderWeights,
+  initEncoderWeights,
+  preprocessHwc,
+  type SamConfig,
+  type WeightMap,
+} from "@data-engine/sam-core";
+import { decodeCheckpoint, encodeCheckpoint, type CheckpointStore } from "../checkpoint.ts";
+import { CheckpointMismatchError, TrainingCancelledError, TrainingDivergedError } from "../errors.ts";
+import { simulateObjects, type SimulationOptions } from "../interactive.ts";
+import { PAPER_LOSS_WEIGHTS } from "../loss.ts";
+import { decoderConstants, GAUSSIAN } from "../model/decoder.ts";
+import { encoderForward } from "../model/encoder.ts";
+import type { TfParams } from "../model/params.ts";
+import { AdamW, learningRate, type LrSchedule } from "../optimizer.ts";
+import { Prng } from "../random.ts";
+import { initTf, tf } from "../tf/backend.ts";
+import { downsampleMask, generateScene, type SceneDomain } from "./scenes.ts";
+
+export interface StarterOptions {
+  config: SamConfig;
+  steps: number;
+  seed?: number;
+  schedule?: LrSchedule;
+  weightDecay?: number;
+  clipGradNorm?: number;
+  /** Objects per scene used in a step (default 6). */
+  maxObjects?: number;
+  /** Shorter than the paper's 11 passes by default (1 + 2 + 1) to fit a CPU budget. */
+  simulation?: SimulationOptions;
+  domain?: SceneDomain;
+  /** Stop early (and say so in the result) when the wall time passes this budget. */
+  timeBudgetMs?: number;
+  checkpoint?: { store: CheckpointStore; every: number };
+  onProgress?: (p: StarterLog) => void;
+  signal?: AbortSignal;
+}
+
+export interface StarterLog {
+  step: number;
+  loss: number;
+  firstIou: number;
+  lastIou: number;
+  lr: number;
+  ms: number;
+}
+
+export interface StarterResult {
+  encoder: WeightMap;
+  decoder: WeightMap;
+  steps: number;
+  stoppedEarly: boolean;
+  log: StarterLog[];
+  elapsedMs: number;
+}
+
+export const STARTER_SIMULATION: SimulationOptions = { pointRounds: 2, maskOnlyRounds: 1, boxProbability: 0.5 };
+
+/** Scene index of a training step (held-out evaluation uses a disjoint range). */
+export const trainSceneSeed = (seed: number, step: number) => seed * 1_000_003 + step;
+export const heldOutSceneSeed = (i: number) => 900_000_000 + i;
+
+/**
+ * Trains a SAM-architecture encoder + decoder from scratch, end to end, on procedural scenes: per step
+ * one scene, the encoder forward, the interactive simulation over its objects (gradients reach the
+ * embedding), then the encoder backward with that embedding gradient.
+ */
+export async function trainStarter(o: StarterOptions): Promise<StarterResult> {
+  await initTf();
+  const t0 = performance.now();
+  const seed = o.seed ?? 0;
+  const ec = o.config.encoder;
+  const dc = o.config.decoder;
+  const S = ec.imgSize;
+  const L = 4 * dc.embeddingSize;
+  const schedule = o.schedule ?? { lr: 6e-4, warmupSteps: 50, decay: "cosine", minLrRatio: 0.05 };
+  const encW = initEncoderWeights(ec, seed);
+  const decW = initDecoderWeights(dc, seed);
+  const encNames = encoderParamSpecs(ec).map((p) => p.name);
+  const decNames = decoderParamSpecs(dc).map((p) => p.name).filter((n) => n !== GAUSSIAN);
+  const vars = new Map<string, tf.Variable>();
+  const params: TfParams = new Map();
+  for (const [w, names] of [
+    [encW, encNames],
+    [decW, decNames],
+  ] as const) {
+    for (const n of names) {
+      const v = tf.variable(tf.tensor(w.get(n)!.data, w.get(n)!.shape), true, `starter/${n}`);
+      vars.set(n, v);
+      params.set(n, v);
+    }
+  }
+  const gaussian = decW.get(GAUSSIAN)!;
+  params.set(GAUSSIAN, tf.tensor(gaussian.data, gaussian.shape));
+  const consts = decoderConstants(dc, gaussian.data);
+  const opt = new AdamW(vars, { weightDecay: o.weightDecay ?? 0.05 });
+  let log: StarterLog[] = [];
+  let start = 0;
+  const fp = JSON.stringify({ config: o.config, seed, steps: o.steps, schedule, domain: o.domain ?? "shapes" });
+  const snapshot = (step: number) =>
+    encodeCheckpoint({
+      meta: { fingerprint: fp, step, adamT: opt.t, log },
+      tensors: [...vars].flatMap(([n, v]) => [
+        { name: `p:${n}`, shape: v.shape, data: v.dataSync() as Float32Array },
+        { name: `m:${n}`, shape: v.shape, data: opt.m.get(n)!.dataSync() as Float32Array },
+        { name: `v:${n}`, shape: v.shape, data: opt.v.get(n)!.dataSync() as Float32Array },
+      ]),
+    });
+  const saved = o.checkpoint ? await o.checkpoint.store.load() : null;
+  if (saved) {
+    const ck = decodeCheckpoint<{ fingerprint: string; step: number; adamT: number; log: StarterLog[] }>(saved);
+    if (ck.meta.fingerprint !== fp) throw new CheckpointMismatchError("starter checkpoint belongs to another run");
+    const byName = new Map(ck.tensors.map((t) => [t.name, t]));
+    for (const [n, v] of vars) {
+      v.assign(tf.tensor(byName.get(`p:${n}`)!.data, v.shape));
+      opt.m.get(n)!.assign(tf.tensor(byName.get(`m:${n}`)!.data, v.shape));
+      opt.v.get(n)!.assign(tf.tensor(byName.get(`v:${n}`)!.data, v.shape));
+    }
+    opt.t = ck.meta.adamT;
+    start = ck.meta.step;
+    log = ck.meta.log;
+  }
+
+  let stoppedEarly = false;
+  let step = start;
+  for (; step < o.steps; step++) {
+    if (o.signal?.aborted) {
+      if (o.checkpoint) await o.checkpoint.store.save(snapshot(step), step);
+      throw new TrainingCancelledError(`starter training cancelled before step ${step}`, step);
+    }
+    if (o.timeBudgetMs !== undefined && performance.now() - t0 > o.timeBudgetMs) {
+      stoppedEarly = true;
+      break;
+    }
+    const ts = performance.now();
+    const scene = generateScene(trainSceneSeed(seed, step), { size: S, domain: o.domain ?? "shapes" });
+    if (scene.masks.length === 0) continue;
+    const rng = Prng.derive(seed, "starter-step", step);
+    const masks = rng
+      .shuffle(scene.masks.slice())
+      .slice(0, o.maxObjects ?? 6)
+      .map((m) => downsampleMask(m, L));
+    const input = tf.tensor4d(preprocessHwc(scene.rgb, S, S, S), [1, 3, S, S]);
+    const encTensors = encNames.map((n) => vars.get(n)! as tf.Tensor);
+    const encF = (...xs: tf.Tensor[]) => {
+      const view: TfParams = new Map(params);
+      encNames.forEach((n, i) => view.set(n, xs[i]!));
+      return encoderForward(ec, view, input);
+    };
+    const emb = tf.tidy(() => encF(...encTensors));
+    const r = simulateObjects({
+      config: dc,
+      params,
+      trainable: decNames,
+      constants: consts,
+      embedding: emb,
+      masks,
+      rng,
+      simulation: o.simulation ?? STARTER_SIMULATION,
+      loss: PAPER_LOSS_WEIGHTS,
+      embeddingGrad: true,
+    });
+    emb.dispose();
+    const encGrads = tf.grads(encF)(encTensors, r.embeddingGrad!);
+    r.embeddingGrad!.dispose();
+    input.dispose();
+    const grads = new Map(r.grads);
+    encNames.forEach((n, i) => grads.set(n, encGrads[i]!));
+    const norm = Math.sqrt(tf.tidy(() => tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))).dataSync()[0]!);
+    if (!Number.isFinite(norm) || !Number.isFinite(r.parts.loss)) {
+      for (const g of grads.values()) g.dispose();
+      throw new TrainingDivergedError(`starter loss diverged at step ${step} (loss ${r.parts.loss}, grad norm ${norm})`, step);
+    }
+    const clip = o.clipGradNorm ?? 1;
+    if (norm > clip) {
+      for (const [n, g] of grads) {
+        grads.set(n, tf.mul(g, clip / norm));
+        g.dispose();
+      }
+    }
+    const lr = learningRate(schedule, step, o.steps);
+    opt.step(grads, lr);
+    for (const g of grads.values()) g.dispose();
+    const entry: StarterLog = {
+      step,
+      loss: r.parts.loss,
+      firstIou: r.iouPerPass[0]!,
+      lastIou: r.iouPerPass[r.iouPerPass.length - 1]!,
+      lr,
+      ms: performance.now() - ts,
+    };
+    log.push(entry);
+    o.onProgress?.(entry);
+    if (o.checkpoint && (step + 1) % o.checkpoint.every === 0) await o.checkpoint.store.save(snapshot(step + 1), step + 1);
+  }
+  const dump = (names: string[], extra?: [string, WeightMap]) => {
+    const out: WeightMap = new Map();
+    for (const n of names) {
+      const v = vars.get(n)!;
+      out.set(n, { shape: [...v.shape], data: new Float32Array(v.dataSync() as Float32Array) });
+    }
+    if (extra) out.set(extra[0], extra[1].get(extra[0])!);
+    return out;
+  };
+  const result: StarterResult = {
+    encoder: dump(encNames),
+    decoder: dump(decNames, [GAUSSIAN, decW]),
+    steps: step,
+    stoppedEarly,
+    log,
+    elapsedMs: performance.now() - t0,
+  };
+  opt.dispose();
+  for (const t of params.values()) t.dispose();
+  consts.densePe.dispose();
+  consts.gaussian.dispose();
+  return result;
+}
