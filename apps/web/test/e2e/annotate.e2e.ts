@@ -1,0 +1,139 @@
+// The annotator in a real browser on the seeded demo (a tiny random-weight SAM: masks are arbitrary
+// shapes, so this checks the mechanics): a click draws a mask, Tab cycles the three candidates, a box
+// works, saving stores the mask with its clicks and time, and a reload shows it.
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { openBrowser, screenshot, signIn, startTestServer, type TestServer } from "./harness.ts";
+
+const ANNOTATOR = { email: "annotator@demo.local", password: "annotator-demo-password" };
+
+interface Stats {
+  phase: string;
+  readyAt: number | null;
+  threads: number;
+  crossOriginIsolated: boolean;
+  clickToDrawn: number[];
+  draftArea: number;
+  candidates: number;
+  candidateIndex: number;
+  saved: number;
+}
+
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startTestServer();
+});
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+const stats = (page: Page) => page.evaluate(() => (window as unknown as { __annotator: Stats }).__annotator);
+
+async function openFirstImage(page: Page): Promise<{ projectId: string; imageId: string }> {
+  await page.goto(`${server.url}/projects`);
+  await page.getByRole("link", { name: /Demo/ }).first().click();
+  await page.waitForURL(/\/projects\/[^/]+$/);
+  const deadline = Date.now() + 90_000;
+  while ((await page.getByTestId("image-grid").count()) === 0 && Date.now() < deadline) {
+    await page.waitForTimeout(1_000);
+    await page.reload();
+  }
+  await page.getByTestId("image-grid").locator("a").first().click();
+  await page.waitForURL(/\/annotate\//);
+  const [, projectId, imageId] = /\/projects\/([^/]+)\/annotate\/([^/?]+)/.exec(page.url())!;
+  return { projectId: projectId!, imageId: imageId! };
+}
+
+async function canvasPoint(page: Page, fx: number, fy: number): Promise<[number, number]> {
+  // A point of the image (fractions of its size) in page coordinates, through the annotator's view.
+  const box = (await page.getByTestId("annotator-canvas").boundingBox())!;
+  const size = await page.evaluate(() => {
+    const c = document.querySelector("[data-testid=annotator-canvas]") as HTMLCanvasElement;
+    return { w: c.clientWidth, h: c.clientHeight };
+  });
+  return [box.x + size.w * (0.25 + 0.5 * fx), box.y + size.h * (0.25 + 0.5 * fy)];
+}
+
+it("annotates an image with clicks and a box, saves, and shows the masks after a reload", async () => {
+  const { page, close } = await openBrowser();
+  try {
+    await signIn(page, server.url, ANNOTATOR.email, ANNOTATOR.password);
+    const { projectId, imageId } = await openFirstImage(page);
+    // Waits for the embedding too (the seed's embed job may still be running).
+    await page.locator("[data-testid=annotator][data-phase=ready]").waitFor({ timeout: 90_000 });
+    let s = await stats(page);
+    expect(s.crossOriginIsolated).toBe(true);
+    expect(s.threads).toBeGreaterThanOrEqual(1);
+
+    // One click: three candidates, a mask drawn.
+    const [x, y] = await canvasPoint(page, 0.5, 0.5);
+    await page.mouse.click(x, y);
+    await expect.poll(async () => (await stats(page)).clickToDrawn.length, { timeout: 15_000 }).toBe(1);
+    s = await stats(page);
+    expect(s.candidates).toBe(3);
+    // Cycling candidates changes the choice (and, for this random model, the drawn pixels of some).
+    const areas = new Set<number>([s.draftArea]);
+    const first = s.candidateIndex;
+    for (let i = 1; i <= 3; i++) {
+      await page.keyboard.press("Tab");
+      await expect.poll(async () => (await stats(page)).candidateIndex).toBe((first + i) % 3);
+      await page.waitForTimeout(100);
+      areas.add((await stats(page)).draftArea);
+    }
+    expect(areas.size).toBeGreaterThan(1);
+    // Choose a non-empty candidate, add a background click (refinement from the low-res logits).
+    for (let i = 0; i < 3 && (await stats(page)).draftArea === 0; i++) {
+      await page.keyboard.press("Tab");
+      await page.waitForTimeout(100);
+    }
+    await page.mouse.click(...(await canvasPoint(page, 0.1, 0.1)), { button: "right" });
+    await expect.poll(async () => (await stats(page)).clickToDrawn.length, { timeout: 15_000 }).toBe(2);
+    expect((await stats(page)).candidates).toBe(1);
+    // Make sure there is something to save whatever the random decoder answered: one brush dab.
+    await page.keyboard.press("b");
+    await page.mouse.click(...(await canvasPoint(page, 0.5, 0.5)));
+    await page.keyboard.press("a");
+    await expect.poll(async () => (await stats(page)).draftArea).toBeGreaterThan(0);
+    await page.keyboard.press("Enter");
+    await expect.poll(async () => page.getByTestId("mask-count").textContent(), { timeout: 15_000 }).toBe("1");
+
+    // A box.
+    const [bx0, by0] = await canvasPoint(page, 0.2, 0.2);
+    const [bx1, by1] = await canvasPoint(page, 0.8, 0.7);
+    await page.mouse.move(bx0, by0);
+    await page.mouse.down();
+    await page.mouse.move((bx0 + bx1) / 2, (by0 + by1) / 2, { steps: 4 });
+    await page.mouse.move(bx1, by1, { steps: 4 });
+    await page.mouse.up();
+    await expect.poll(async () => (await stats(page)).clickToDrawn.length, { timeout: 15_000 }).toBe(3);
+    expect((await stats(page)).candidates).toBe(1);
+    if ((await stats(page)).draftArea === 0) {
+      await page.keyboard.press("b");
+      await page.mouse.click(...(await canvasPoint(page, 0.4, 0.4)));
+    }
+    await page.getByTestId("save").click();
+    await expect.poll(async () => page.getByTestId("mask-count").textContent(), { timeout: 15_000 }).toBe("2");
+    await screenshot(page, "annotator");
+
+    // The rows carry clicks and time; a reload shows both masks.
+    const rows = await page.evaluate(async ({ projectId, imageId }) => {
+      const input = encodeURIComponent(JSON.stringify({ json: { projectId, imageId } }));
+      const res = await fetch(`/api/trpc/masks.list?input=${input}`);
+      return (await res.json()).result.data.json as { clicks: number; timeSpentMs: number; source: string; prompts: { points: unknown[]; box: unknown } }[];
+    }, { projectId, imageId });
+    expect(rows).toHaveLength(2);
+    expect(rows[0]!.clicks).toBe(3);
+    expect(rows[0]!.timeSpentMs).toBeGreaterThan(0);
+    expect(rows[0]!.source).toBe("ASSISTED");
+    expect(rows[0]!.prompts.points).toHaveLength(2);
+    expect(rows[1]!.prompts.box).toHaveLength(4);
+    await page.reload();
+    await page.locator("[data-testid=annotator][data-phase=ready]").waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId("mask-count").textContent()).toBe("2");
+    expect(await page.getByTestId("mask-list").locator("li").count()).toBe(2);
+  } finally {
+    await close();
+  }
+});
