@@ -38,7 +38,7 @@ describe("data-engine CLI", () => {
     expect(cli("generate", "--project", "birds").code).toBe(69);
   });
 
-  it("creates a project, imports a folder following the job, lists jobs, and maps errors to exit codes", { timeout: 240_000 }, async () => {
+  it("creates a project, imports a folder following the job, and maps errors to exit codes", { timeout: 240_000 }, async () => {
     const created = cli("project", "create", "--name", "Birds", "--labels", "bird,nest", "--json");
     expect(created.code, created.stderr).toBe(0);
     expect(JSON.parse(created.stdout)).toMatchObject({ name: "Birds", slug: "birds" });
@@ -52,9 +52,6 @@ describe("data-engine CLI", () => {
     const job = JSON.parse(imported.stdout) as { status: string; result: Record<string, number> };
     expect(job.status).toBe("SUCCEEDED");
     expect(job.result).toMatchObject({ imported: 2, rejected: 1 });
-
-    const listed = cli("jobs", "list", "--project", "birds", "--json");
-    expect(JSON.parse(listed.stdout)).toHaveLength(1);
 
     const missing = cli("import", "--project", "nope", "--folder", folder);
     expect(missing.code).toBe(3);
