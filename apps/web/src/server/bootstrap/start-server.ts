@@ -49,7 +49,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   try {
     if (config.seed) {
       log("[server] seeding the demo project");
-      await seedDemo(services);
+      const seeded = await seedDemo(services);
+      log("[server] demo users (sign in with these; the passwords are the demo defaults unless changed):");
+      for (const u of seeded.users) log(`[server]   ${u.role.padEnd(9)} ${u.email.padEnd(22)} ${u.password}`);
     }
     if (config.workerMode === "embedded") {
       const workers = await startWorkers(services);
