@@ -60,14 +60,16 @@ export function queueReducer<T extends { id: string }>(s: QueueState<T>, e: Queu
     }
     case "outcome": {
       const outcomes = { ...s.outcomes, [e.id]: e.outcome };
-      const next = { ...s, outcomes };
+      // The server's count until the next page: one fewer for each item that leaves the queue.
+      const leaves = !s.outcomes[e.id] && e.outcome.kind !== "fixing";
+      const next = { ...s, outcomes, total: leaves ? Math.max(0, s.total - 1) : s.total };
       const current = s.items[s.index];
       // Deciding the item in view moves on to the next open one; a decision on another item does not.
       return current?.id === e.id ? { ...next, index: nextOpenIndex(next, s.index) } : next;
     }
     case "reopen": {
-      const { [e.id]: _gone, ...outcomes } = s.outcomes;
-      return { ...s, outcomes };
+      const { [e.id]: gone, ...outcomes } = s.outcomes;
+      return { ...s, outcomes, total: gone && gone.kind !== "fixing" ? s.total + 1 : s.total };
     }
     case "next":
       return { ...s, index: Math.min(s.index + 1, s.items.length) };

@@ -60,6 +60,7 @@ describe("queue window", () => {
     expect(s.exhausted).toBe(false);
     s = queueReducer(s, { type: "outcome", id: "a", outcome: { kind: "accepted" } });
     expect(s.index).toBe(1);
+    expect(s.total).toBe(9);
     // b is skipped (J), c decided: the server's queue still has b (and whatever follows c).
     s = queueReducer(s, { type: "next" });
     s = queueReducer(s, { type: "outcome", id: "c", outcome: { kind: "rejected" } });
@@ -78,8 +79,10 @@ describe("queue window", () => {
     expect(s.index).toBe(1);
     s = queueReducer(s, { type: "outcome", id: "a", outcome: { kind: "conflict", message: "taken" } });
     expect(s.index).toBe(1);
+    expect(s.total).toBe(9);
     s = queueReducer(s, { type: "reopen", id: "a" });
     expect(s.outcomes).toEqual({});
+    expect(s.total).toBe(10);
     s = queueReducer(s, { type: "previous" });
     s = queueReducer(s, { type: "previous" });
     expect(s.index).toBe(0);

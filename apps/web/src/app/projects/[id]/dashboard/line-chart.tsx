@@ -38,8 +38,8 @@ export function LineChart({
             <text x={M.left - 6} y={sy(t) + 4} textAnchor="end" fontSize="11" fill="#5f6b7a">{formatTick(t)}</text>
           </g>
         ))}
-        {xTicks.map((t) => (
-          <text key={t} x={sx(t)} y={H - M.bottom + 16} textAnchor="middle" fontSize="11" fill="#5f6b7a">{xLabel(t)}</text>
+        {xTicks.map((t, i) => (
+          <text key={t} x={sx(t)} y={H - M.bottom + 16} textAnchor={i === 0 ? "start" : i === xTicks.length - 1 ? "end" : "middle"} fontSize="11" fill="#5f6b7a">{xLabel(t)}</text>
         ))}
         {yLabel && <text x={12} y={M.top + (H - M.top - M.bottom) / 2} fontSize="11" fill="#5f6b7a" transform={`rotate(-90 12 ${M.top + (H - M.top - M.bottom) / 2})`} textAnchor="middle">{yLabel}</text>}
         <line x1={M.left} x2={M.left} y1={M.top} y2={H - M.bottom} stroke="#9aa5b4" />

@@ -4,6 +4,7 @@
 import { useMutation } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "@/client/trpc.tsx";
+import styles from "./exports.module.css";
 
 type Status = "ACCEPTED" | "PROPOSED" | "REJECTED";
 
@@ -65,13 +66,13 @@ export function StartExportForm({
       <h2 style={{ margin: 0 }}>Start an export</h2>
       <div className="row">
         <label>Name<input value={name} onChange={(e) => setName(e.target.value)} placeholder="export name" maxLength={200} /></label>
-        <fieldset className="row">
+        <fieldset className={styles.group}>
           <legend>Formats</legend>
-          <label className="row"><input type="checkbox" checked={formats.includes("sa1b")} onChange={(e) => setFormats(toggle(formats, "sa1b", e.target.checked))} />SA-1B JSON</label>
-          <label className="row"><input type="checkbox" checked={formats.includes("coco")} onChange={(e) => setFormats(toggle(formats, "coco", e.target.checked))} />COCO</label>
-          <label className="row"><input type="checkbox" checked={polygons} onChange={(e) => setPolygons(e.target.checked)} />COCO polygons</label>
-          <label className="row"><input type="checkbox" checked={pngMasks} onChange={(e) => setPngMasks(e.target.checked)} />PNG masks</label>
-          <label className="row"><input type="checkbox" checked={includeImages} onChange={(e) => setIncludeImages(e.target.checked)} />images</label>
+          <label className={styles.check}><input type="checkbox" checked={formats.includes("sa1b")} onChange={(e) => setFormats(toggle(formats, "sa1b", e.target.checked))} />SA-1B JSON</label>
+          <label className={styles.check}><input type="checkbox" checked={formats.includes("coco")} onChange={(e) => setFormats(toggle(formats, "coco", e.target.checked))} />COCO</label>
+          <label className={styles.check}><input type="checkbox" checked={polygons} onChange={(e) => setPolygons(e.target.checked)} />COCO polygons</label>
+          <label className={styles.check}><input type="checkbox" checked={pngMasks} onChange={(e) => setPngMasks(e.target.checked)} />PNG masks</label>
+          <label className={styles.check}><input type="checkbox" checked={includeImages} onChange={(e) => setIncludeImages(e.target.checked)} />images</label>
         </fieldset>
         <label>
           Layout
@@ -82,23 +83,23 @@ export function StartExportForm({
         </label>
       </div>
       <div className="row">
-        <fieldset className="row">
+        <fieldset className={styles.group}>
           <legend>Mask status</legend>
           {(["ACCEPTED", "PROPOSED", "REJECTED"] as const).map((s) => (
-            <label className="row" key={s}><input type="checkbox" checked={statuses.includes(s)} onChange={(e) => setStatuses(toggle(statuses, s, e.target.checked))} />{s.toLowerCase()}</label>
+            <label className={styles.check} key={s}><input type="checkbox" checked={statuses.includes(s)} onChange={(e) => setStatuses(toggle(statuses, s, e.target.checked))} />{s.toLowerCase()}</label>
           ))}
         </fieldset>
-        <fieldset className="row">
+        <fieldset className={styles.group}>
           <legend>Stages (none: all)</legend>
           {([1, 2, 3] as const).map((s) => (
-            <label className="row" key={s}><input type="checkbox" checked={stages.includes(s)} onChange={(e) => setStages(toggle(stages, s, e.target.checked))} />{s}</label>
+            <label className={styles.check} key={s}><input type="checkbox" checked={stages.includes(s)} onChange={(e) => setStages(toggle(stages, s, e.target.checked))} />{s}</label>
           ))}
         </fieldset>
         {labels.length > 0 && (
-          <fieldset className="row">
+          <fieldset className={styles.group}>
             <legend>Labels (none: all)</legend>
             {labels.map((l) => (
-              <label className="row" key={l.id}>
+              <label className={styles.check} key={l.id}>
                 <input type="checkbox" checked={labelIds.includes(l.id)} onChange={(e) => setLabelIds(toggle(labelIds, l.id, e.target.checked))} />
                 <span className="swatch" style={{ background: l.color }} />{l.name}
               </label>
