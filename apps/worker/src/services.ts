@@ -112,8 +112,12 @@ type GlobalWithServices = typeof globalThis & { [GLOBAL_KEY]?: Promise<Services>
 export function getServices(options: Omit<CreateServicesOptions, "database" | "storage" | "env"> = {}): Promise<Services> {
   const g = globalThis as GlobalWithServices;
   if (!g[GLOBAL_KEY]) {
-    // The database singleton of @data-engine/db, so code that calls getDatabase() shares this PGlite.
-    const created = getDatabase().then((database) => createServices({ ...options, database, ownsDatabase: true, releaseOrphans: true }));
+    // The database singleton of @data-engine/db (so code that calls getDatabase() shares this PGlite),
+    // unless the caller names another data folder than the one the environment gives it.
+    const sameDir = !options.dataDir || path.resolve(options.dataDir) === defaultDataDir();
+    const created = sameDir
+      ? getDatabase().then((database) => createServices({ ...options, database, ownsDatabase: true, releaseOrphans: true }))
+      : createServices(options);
     g[GLOBAL_KEY] = created;
     created.catch(() => {
       if (g[GLOBAL_KEY] === created) delete g[GLOBAL_KEY];

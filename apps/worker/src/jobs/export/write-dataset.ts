@@ -19,6 +19,7 @@ import { TextFileWriter } from "./file-writer.ts";
 import type { ExportOptions } from "./params.ts";
 
 const PAGE = 2000;
+const IMAGE_BATCH = 100;
 
 export interface WriteResult {
   imageCount: number;
@@ -117,23 +118,7 @@ export async function writeDataset(
     current = undefined;
   };
 
-  // Keyset pagination in raw SQL: Prisma's nested reads cost more than the export itself at this size.
-  let after = { imageId: "", maskId: "" };
-  for (;;) {
-    const page = await prisma.$queryRawUnsafe<PageRow[]>(
-      `SELECT di."imageId", di."maskId", m."rle", m."labelClassId", m."predictedIou", m."stabilityScore",
-              m."pointCoords", m."cropBox", i."fileName", i."width", i."height", i."storageKey", i."mimeType"
-         FROM "DatasetItem" di
-         JOIN "Mask" m ON m."id" = di."maskId"
-         JOIN "Image" i ON i."id" = di."imageId"
-        WHERE di."datasetVersionId" = $1 AND (di."imageId", di."maskId") > ($2, $3)
-        ORDER BY di."imageId", di."maskId"
-        LIMIT ${PAGE}`,
-      datasetVersionId,
-      after.imageId,
-      after.maskId,
-    );
-    if (page.length === 0) break;
+  for await (const page of readPages(services, datasetVersionId)) {
     for (const item of page) {
       if (current?.info.id !== item.imageId) {
         await finishImage();
@@ -228,8 +213,6 @@ export async function writeDataset(
           .toFile(path.join(folder, `${annId}.png`));
       }
     }
-    const last = page[page.length - 1]!;
-    after = { imageId: last.imageId, maskId: last.maskId };
     await args.onProgress(maskCount + invalidMasks.length, total);
   }
   await finishImage();
@@ -261,6 +244,52 @@ export async function writeDataset(
     await rm(tmpAnns);
   }
   return { imageCount, maskCount, invalidMasks };
+}
+
+/**
+ * The snapshot's masks in (image, mask) order, at most PAGE rows at a time. Images are taken a batch at a
+ * time through the (version, split, image) index, and masks keyset-paginated within the batch, so no
+ * query sorts more than one batch of images' masks however large the dataset is. Raw SQL: Prisma's
+ * nested reads cost more than the export itself at this size.
+ */
+async function* readPages(services: Services, datasetVersionId: string): AsyncGenerator<PageRow[]> {
+  const prisma = services.prisma;
+  let lastImage = "";
+  for (;;) {
+    const batch = (
+      await prisma.$queryRawUnsafe<{ imageId: string }[]>(
+        `SELECT DISTINCT "imageId" FROM "DatasetItem"
+          WHERE "datasetVersionId" = $1 AND "split" = 'TRAIN' AND "imageId" > $2
+          ORDER BY "imageId" LIMIT ${IMAGE_BATCH}`,
+        datasetVersionId,
+        lastImage,
+      )
+    ).map((r) => r.imageId);
+    if (batch.length === 0) return;
+    lastImage = batch[batch.length - 1]!;
+    let after = { imageId: "", maskId: "" };
+    for (;;) {
+      const page = await prisma.$queryRawUnsafe<PageRow[]>(
+        `SELECT di."imageId", di."maskId", m."rle", m."labelClassId", m."predictedIou", m."stabilityScore",
+                m."pointCoords", m."cropBox", i."fileName", i."width", i."height", i."storageKey", i."mimeType"
+           FROM "DatasetItem" di
+           JOIN "Mask" m ON m."id" = di."maskId"
+           JOIN "Image" i ON i."id" = di."imageId"
+          WHERE di."datasetVersionId" = $1 AND di."split" = 'TRAIN' AND di."imageId" = ANY($2::text[])
+            AND (di."imageId", di."maskId") > ($3, $4)
+          ORDER BY di."imageId", di."maskId"
+          LIMIT ${PAGE}`,
+        datasetVersionId,
+        batch,
+        after.imageId,
+        after.maskId,
+      );
+      if (page.length > 0) yield page;
+      if (page.length < PAGE) break;
+      const last = page[page.length - 1]!;
+      after = { imageId: last.imageId, maskId: last.maskId };
+    }
+  }
 }
 
 function exportedFileName(info: ImageInfo): string {
