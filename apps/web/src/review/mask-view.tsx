@@ -34,6 +34,7 @@ function cropBox(bbox: number[], w: number, h: number): [number, number, number,
 export function MaskView({ item, maxWidth, maxHeight, zoom = false, className }: Props) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [error, setError] = useState<string | null>(null);
+  const [drawn, setDrawn] = useState(false);
   const { width: W, height: H } = item.image;
   const color = item.labelClass?.color ?? UNLABELLED_COLOR;
 
@@ -79,6 +80,7 @@ export function MaskView({ item, maxWidth, maxHeight, zoom = false, className }:
     canvas.width = Math.round(cssW * dpr);
     canvas.height = Math.round(cssH * dpr);
     const ctx = canvas.getContext("2d")!;
+    setDrawn(false);
     loadImage(item.image.url).then(
       (img) => {
         if (cancelled) return;
@@ -97,6 +99,7 @@ export function MaskView({ item, maxWidth, maxHeight, zoom = false, className }:
           ctx.strokeRect(x0, y0, cw, ch);
         }
         setError(overlay.error);
+        setDrawn(true);
       },
       (err: Error) => !cancelled && setError(err.message),
     );
@@ -111,6 +114,7 @@ export function MaskView({ item, maxWidth, maxHeight, zoom = false, className }:
         ref={canvasRef}
         data-testid="mask-canvas"
         data-mask-id={item.id}
+        data-drawn={drawn}
         style={{ width: cssW, height: cssH, display: "block", background: "#e9edf2" }}
         aria-label={`Proposed mask on ${item.image.fileName}`}
         role="img"

@@ -115,6 +115,14 @@ describe("review queue", () => {
       await page.keyboard.press("Escape");
       expect(await page.getByTestId("review-help").count()).toBe(0);
 
+      // The grid view (a filter in the URL) shows both masks zoomed to their boxes.
+      await page.goto(`${server.url}/projects/${projectId}/review?view=grid`);
+      await page.getByTestId("review-grid").waitFor();
+      await expect.poll(() => page.getByTestId("review-grid").locator('[data-testid="mask-canvas"][data-drawn="true"]').count()).toBe(2);
+      await screenshot(page, "review-grid");
+      await page.goto(`${server.url}/projects/${projectId}/review`);
+      await details.waitFor();
+
       // A accepts and moves on to the next mask.
       await page.keyboard.press("a");
       await expect.poll(() => details.getAttribute("data-mask-id")).toBe(maskIds[1]);
