@@ -1,10 +1,9 @@
 // A proposed mask as an RGBA overlay: the COCO RLE is decoded in the browser with sam-core's mask
 // toolkit (pure TypeScript, no runtime), then filled with the label colour, its edge drawn opaque so
 // thin or small masks stay visible over busy photos.
-// The mask modules are imported by path: the package entry also pulls in the model builder and the
-// runtime glue, which a review page has no use for.
-import { rleToMask } from "../../../../packages/sam-core/src/mask/rle.ts";
-import type { BinaryMask } from "../../../../packages/sam-core/src/mask/types.ts";
+// Only the mask entry is imported: the package root also pulls in the model builder and the runtime
+// glue, which a review page has no use for.
+import { rleToMask, type BinaryMask } from "@data-engine/sam-core/mask";
 
 export type { BinaryMask };
 
