@@ -61,7 +61,8 @@ export function decodeCheckpoint<M>(bytes: Uint8Array): CheckpointContent<M> {
   let start = magic.length + 4 + hl;
   start += (4 - (start % 4)) % 4;
   const floats = header.entries.reduce((a, e) => a + e.length, 0);
-  if (start + floats * 4 !== bytes.length) throw bad(`expected ${start + floats * 4} bytes, got ${bytes.length}`);
+  if (start + floats * 4 !== bytes.length)
+    throw bad(`expected ${start + floats * 4} bytes, got ${bytes.length}`);
   const copy = new Float32Array(floats);
   new Uint8Array(copy.buffer).set(bytes.subarray(start, start + floats * 4));
   let o = 0;

@@ -28,8 +28,13 @@ export interface ImageGroup {
 }
 
 /** Checks every sample against the decoder and groups masks by image (order of first appearance). */
-export function groupSamples(samples: readonly MaskSample[], c: DecoderConfig, minMasks: number): ImageGroup[] {
-  if (samples.length === 0) throw new EmptyDatasetError("the dataset is empty: no masks to train or evaluate on");
+export function groupSamples(
+  samples: readonly MaskSample[],
+  c: DecoderConfig,
+  minMasks: number,
+): ImageGroup[] {
+  if (samples.length === 0)
+    throw new EmptyDatasetError("the dataset is empty: no masks to train or evaluate on");
   if (samples.length < minMasks) {
     throw new EmptyDatasetError(
       `the dataset is too small: ${samples.length} mask(s), at least ${minMasks} needed (option minMasks)`,
@@ -44,13 +49,20 @@ export function groupSamples(samples: readonly MaskSample[], c: DecoderConfig, m
       missing.add(smp.imageId);
       return;
     }
-    if (smp.embedding.length !== need || (smp.embShape && smp.embShape.join(",") !== `1,${c.transformerDim},${s},${s}`)) {
+    if (
+      smp.embedding.length !== need ||
+      (smp.embShape && smp.embShape.join(",") !== `1,${c.transformerDim},${s},${s}`)
+    ) {
       throw new MissingEmbeddingError(
         `image ${smp.imageId}: embedding of shape [${smp.embShape ?? smp.embedding.length}] does not fit the decoder, which needs [1,${c.transformerDim},${s},${s}] (was it made by another encoder?)`,
       );
     }
     const m = smp.mask;
-    if (m.width !== m.height || (m.width !== 4 * s && m.width !== c.inputSize) || m.data.length !== m.width * m.height) {
+    if (
+      m.width !== m.height ||
+      (m.width !== 4 * s && m.width !== c.inputSize) ||
+      m.data.length !== m.width * m.height
+    ) {
       throw new InvalidSampleError(
         `mask #${i} (image ${smp.imageId}) is ${m.width}x${m.height}; expected ${4 * s}x${4 * s} (low-res) or ${c.inputSize}x${c.inputSize} (input frame)`,
       );
@@ -61,7 +73,9 @@ export function groupSamples(samples: readonly MaskSample[], c: DecoderConfig, m
       g = { imageId: smp.imageId, embedding: smp.embedding, masks: [] };
       groups.set(smp.imageId, g);
     } else if (g.masks[0]!.width !== m.width) {
-      throw new InvalidSampleError(`image ${smp.imageId} mixes mask sizes ${g.masks[0]!.width} and ${m.width}`);
+      throw new InvalidSampleError(
+        `image ${smp.imageId} mixes mask sizes ${g.masks[0]!.width} and ${m.width}`,
+      );
     }
     g.masks.push(m);
   });
@@ -79,7 +93,11 @@ export function groupSamples(samples: readonly MaskSample[], c: DecoderConfig, m
  * (each side `floor(side * scale + 0.5)`), pad bottom/right, then, for `grid: "low"`, down to the
  * low-res grid by area (a cell is set when at least half of it is covered).
  */
-export function maskToModelFrame(mask: BinaryMask, c: DecoderConfig, grid: "low" | "input" = "low"): BinaryMask {
+export function maskToModelFrame(
+  mask: BinaryMask,
+  c: DecoderConfig,
+  grid: "low" | "input" = "low",
+): BinaryMask {
   const S = c.inputSize;
   const scale = S / Math.max(mask.height, mask.width);
   const nh = Math.floor(mask.height * scale + 0.5);
@@ -99,7 +117,8 @@ export function maskToModelFrame(mask: BinaryMask, c: DecoderConfig, grid: "low"
   for (let Y = 0; Y < L; Y++) {
     for (let X = 0; X < L; X++) {
       let n = 0;
-      for (let y = Y * f; y < (Y + 1) * f; y++) for (let x = X * f; x < (X + 1) * f; x++) n += full[y * S + x]!;
+      for (let y = Y * f; y < (Y + 1) * f; y++)
+        for (let x = X * f; x < (X + 1) * f; x++) n += full[y * S + x]!;
       out[Y * L + X] = 2 * n >= f * f ? 1 : 0;
     }
   }

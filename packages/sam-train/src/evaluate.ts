@@ -39,7 +39,10 @@ export interface EvalOptions {
 }
 
 /** A DecodeFn running the tfjs decoder (the trainer's own forward). */
-export async function tfjsDecoder(c: DecoderConfig, weights: WeightMap): Promise<{ decode: DecodeFn; dispose: () => void }> {
+export async function tfjsDecoder(
+  c: DecoderConfig,
+  weights: WeightMap,
+): Promise<{ decode: DecodeFn; dispose: () => void }> {
   await initTf();
   const p = toTfParams(weights);
   const k = decoderConstants(c, weights.get(GAUSSIAN)!.data);
@@ -79,7 +82,10 @@ export async function onnxDecoder(
       mask_input: f(maskInput ?? new Float32Array(batch * L * L), [batch, 1, L, L]),
       has_mask_input: f(new Float32Array(batch).fill(maskInput ? 1 : 0), [batch]),
     });
-    return { lowRes: out.low_res_masks!.data as Float32Array, iou: out.iou_predictions!.data as Float32Array };
+    return {
+      lowRes: out.low_res_masks!.data as Float32Array,
+      iou: out.iou_predictions!.data as Float32Array,
+    };
   };
   return { decode, dispose: () => sess.release() };
 }

@@ -92,7 +92,8 @@ export function simulateObjects(a: SimulationArgs): SimulationResult {
   const iouPerPass: number[] = [];
   let prevLow: Float32Array | null = null;
 
-  for (const n of a.trainable) if (!a.params.has(n)) throw new Error(`sam-train: trainable parameter ${n} is missing`);
+  for (const n of a.trainable)
+    if (!a.params.has(n)) throw new Error(`sam-train: trainable parameter ${n} is missing`);
 
   for (let pass = 0; pass < passes; pass++) {
     const N = points[0]!.length;
@@ -112,7 +113,9 @@ export function simulateObjects(a: SimulationArgs): SimulationResult {
     let passIou = 0;
     const maskInput = prevLow ? tf.tensor4d(prevLow, [B, 1, low, low]) : null;
     // Without a mask prompt the mask downscaling convs are not on the path (tfjs refuses such xs).
-    const active = maskInput ? a.trainable : a.trainable.filter((n) => !n.startsWith("prompt_encoder.mask_downscaling."));
+    const active = maskInput
+      ? a.trainable
+      : a.trainable.filter((n) => !n.startsWith("prompt_encoder.mask_downscaling."));
 
     const f = (...xs: tf.Tensor[]): tf.Scalar => {
       const emb = a.embeddingGrad ? xs[0]! : a.embedding;
@@ -168,7 +171,10 @@ export function simulateObjects(a: SimulationArgs): SimulationResult {
       const selT = tf.tensor2d(sel, [B, K]);
       const candT = tf.tensor2d(cand, [B, K]);
       const iouErr = tf.square(tf.sub(out.iou, tf.tensor2d(trueIou, [B, K])));
-      const perRow = tf.add(tf.sum(tf.mul(selT, maskLoss), 1), tf.mul(tf.sum(tf.mul(candT, iouErr), 1), w.iou));
+      const perRow = tf.add(
+        tf.sum(tf.mul(selT, maskLoss), 1),
+        tf.mul(tf.sum(tf.mul(candT, iouErr), 1), w.iou),
+      );
       const fs = tf.sum(tf.mul(selT, focal)).dataSync()[0]! / B;
       const ds = tf.sum(tf.mul(selT, dice)).dataSync()[0]! / B;
       const is = tf.sum(tf.mul(candT, iouErr)).dataSync()[0]! / B;
@@ -188,7 +194,7 @@ export function simulateObjects(a: SimulationArgs): SimulationResult {
     if (a.embeddingGrad) {
       const g = gs[0]!;
       if (embGrad) {
-        const next = tf.add(embGrad, g);
+        const next: tf.Tensor = tf.add(embGrad, g);
         embGrad.dispose();
         g.dispose();
         embGrad = next;

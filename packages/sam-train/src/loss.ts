@@ -18,7 +18,10 @@ export const PAPER_LOSS_WEIGHTS: LossWeights = { focal: 20, dice: 1, iou: 1 };
 export function focalLoss(logits: tf.Tensor, target: tf.Tensor, alpha = 0.25, gamma = 2): tf.Tensor {
   const p = tf.sigmoid(logits);
   // BCE with logits, stable: max(x,0) - x t + log(1 + e^-|x|)
-  const ce = tf.add(tf.sub(tf.relu(logits), tf.mul(logits, target)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));
+  const ce = tf.add(
+    tf.sub(tf.relu(logits), tf.mul(logits, target)),
+    tf.log1p(tf.exp(tf.neg(tf.abs(logits)))),
+  );
   const pt = tf.add(tf.mul(p, target), tf.mul(tf.sub(1, p), tf.sub(1, target)));
   const mod = tf.pow(tf.sub(1, pt), gamma);
   let loss = tf.mul(ce, mod);
@@ -35,7 +38,12 @@ export function diceLoss(logits: tf.Tensor, target: tf.Tensor): tf.Tensor {
 }
 
 /** IoU of thresholded logits (> 0) with binary targets, per row: plain numbers (no gradient). */
-export function maskIou(logits: ArrayLike<number>, target: ArrayLike<number>, rows: number, pixels: number): Float32Array {
+export function maskIou(
+  logits: ArrayLike<number>,
+  target: ArrayLike<number>,
+  rows: number,
+  pixels: number,
+): Float32Array {
   const out = new Float32Array(rows);
   for (let r = 0; r < rows; r++) {
     let inter = 0;

@@ -88,15 +88,20 @@ export function noisyBox(mask: BinaryMask, frame: number, rng: Prng): [Point, Po
  * labelled 1 where the truth is foreground (missed) and 0 where it is background (spill). Null when
  * the prediction is exact.
  */
-export function sampleErrorPoint(pred: Uint8Array, truth: BinaryMask, frame: number, rng: Prng): Point | null {
+export function sampleErrorPoint(
+  pred: Uint8Array,
+  truth: BinaryMask,
+  frame: number,
+  rng: Prng,
+): Point | null {
   let n = 0;
   const t = truth.data;
-  for (let i = 0; i < t.length; i++) if ((pred[i]! > 0) !== (t[i]! > 0)) n++;
+  for (let i = 0; i < t.length; i++) if (pred[i]! > 0 !== t[i]! > 0) n++;
   if (n === 0) return null;
   let k = rng.int(n);
   const f = frame / truth.width;
   for (let i = 0; i < t.length; i++) {
-    if ((pred[i]! > 0) !== (t[i]! > 0) && k-- === 0) {
+    if (pred[i]! > 0 !== t[i]! > 0 && k-- === 0) {
       const y = Math.floor(i / truth.width);
       return { x: toFrame(i - y * truth.width, f, rng), y: toFrame(y, f, rng), label: t[i] ? 1 : 0 };
     }
@@ -158,9 +163,13 @@ export function centerClick(mask: BinaryMask, frame: number): Point {
  */
 export function correctiveClick(pred: Uint8Array, truth: BinaryMask, frame: number): Point | null {
   const err = new Uint8Array(truth.data.length);
-  for (let i = 0; i < err.length; i++) err[i] = (pred[i]! > 0) !== (truth.data[i]! > 0) ? 1 : 0;
+  for (let i = 0; i < err.length; i++) err[i] = pred[i]! > 0 !== truth.data[i]! > 0 ? 1 : 0;
   const p = deepestPoint(err, truth.width, truth.height);
   if (!p) return null;
   const f = frame / truth.width;
-  return { x: toFrame(p.x, f, null), y: toFrame(p.y, f, null), label: truth.data[p.y * truth.width + p.x] ? 1 : 0 };
+  return {
+    x: toFrame(p.x, f, null),
+    y: toFrame(p.y, f, null),
+    label: truth.data[p.y * truth.width + p.x] ? 1 : 0,
+  };
 }

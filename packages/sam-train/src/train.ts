@@ -1,7 +1,12 @@
 import { decoderParamSpecs, type DecoderConfig, type WeightMap } from "@data-engine/sam-core";
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointStore } from "./checkpoint.ts";
 import { groupSamples, type ImageGroup, type MaskSample } from "./dataset.ts";
-import { CheckpointMismatchError, SamTrainError, TrainingCancelledError, TrainingDivergedError } from "./errors.ts";
+import {
+  CheckpointMismatchError,
+  SamTrainError,
+  TrainingCancelledError,
+  TrainingDivergedError,
+} from "./errors.ts";
 import { PAPER_SIMULATION, simulateObjects, type LossParts, type SimulationOptions } from "./interactive.ts";
 import { PAPER_LOSS_WEIGHTS, type LossWeights } from "./loss.ts";
 import { decoderConstants, GAUSSIAN } from "./model/decoder.ts";
@@ -70,11 +75,14 @@ const HEADS = ["mask_decoder.output_hypernetworks_mlps.", "mask_decoder.iou_pred
 
 /** Parameter names selected by a TrainableSpec (the Fourier gaussian is a buffer in SAM: never trained). */
 export function selectTrainable(c: DecoderConfig, spec: TrainableSpec = "all"): string[] {
-  const names = decoderParamSpecs(c).map((p) => p.name).filter((n) => n !== GAUSSIAN);
+  const names = decoderParamSpecs(c)
+    .map((p) => p.name)
+    .filter((n) => n !== GAUSSIAN);
   if (spec === "all") return names;
   const prefixes = spec === "heads" ? HEADS : spec;
   const out = names.filter((n) => prefixes.some((p) => n.startsWith(p)));
-  if (out.length === 0) throw new SamTrainError(`trainable ${JSON.stringify(spec)} selects no decoder parameter`);
+  if (out.length === 0)
+    throw new SamTrainError(`trainable ${JSON.stringify(spec)} selects no decoder parameter`);
   return out;
 }
 
@@ -99,7 +107,11 @@ function groupForStep(groups: ImageGroup[], seed: number, step: number): ImageGr
 
 function pickMasks(g: ImageGroup, max: number, rng: Prng): ImageGroup["masks"] {
   if (g.masks.length <= max) return g.masks;
-  return rng.shuffle(g.masks.map((_, i) => i)).slice(0, max).sort((a, b) => a - b).map((i) => g.masks[i]!);
+  return rng
+    .shuffle(g.masks.map((_, i) => i))
+    .slice(0, max)
+    .sort((a, b) => a - b)
+    .map((i) => g.masks[i]!);
 }
 
 function globalNorm(grads: Map<string, tf.Tensor>): number {
@@ -124,16 +136,23 @@ export async function trainDecoder(o: TrainDecoderOptions): Promise<TrainDecoder
   await initTf();
   const t0 = performance.now();
   const c = o.config;
-  if (!Number.isInteger(o.steps) || o.steps < 1) throw new SamTrainError(`steps must be a positive integer, got ${o.steps}`);
+  if (!Number.isInteger(o.steps) || o.steps < 1)
+    throw new SamTrainError(`steps must be a positive integer, got ${o.steps}`);
   const groups = groupSamples(o.samples, c, o.minMasks ?? 8);
   const trainable = selectTrainable(c, o.trainable);
   const seed = o.seed ?? 0;
-  const schedule: LrSchedule = o.schedule ?? { lr: 1e-4, warmupSteps: Math.min(50, Math.floor(o.steps / 10)), decay: "cosine" };
+  const schedule: LrSchedule = o.schedule ?? {
+    lr: 1e-4,
+    warmupSteps: Math.min(50, Math.floor(o.steps / 10)),
+    decay: "cosine",
+  };
   const specs = decoderParamSpecs(c);
   for (const p of specs) {
     const w = o.baseWeights.get(p.name);
     if (!w || w.shape.join(",") !== p.shape.join(","))
-      throw new SamTrainError(`base weights: ${p.name} is ${w ? `[${w.shape}]` : "missing"}, expected [${p.shape}]`);
+      throw new SamTrainError(
+        `base weights: ${p.name} is ${w ? `[${w.shape}]` : "missing"}, expected [${p.shape}]`,
+      );
   }
   const fp = fingerprint(o, trainable, groups);
 
@@ -171,7 +190,9 @@ export async function trainDecoder(o: TrainDecoderOptions): Promise<TrainDecoder
     if (saved) {
       const ck = decodeCheckpoint<CheckpointMeta>(saved);
       if (ck.meta.fingerprint !== fp)
-        throw new CheckpointMismatchError("the stored checkpoint belongs to a different run (config, data size, seed or trainable set differ)");
+        throw new CheckpointMismatchError(
+          "the stored checkpoint belongs to a different run (config, data size, seed or trainable set differ)",
+        );
       const byName = new Map(ck.tensors.map((t) => [t.name, t]));
       for (const n of trainable) {
         for (const [kind, target] of [
@@ -180,7 +201,8 @@ export async function trainDecoder(o: TrainDecoderOptions): Promise<TrainDecoder
           ["v", opt.v.get(n)!],
         ] as const) {
           const t = byName.get(`${kind}:${n}`);
-          if (!t || t.data.length !== target.size) throw new CheckpointMismatchError(`checkpoint lacks ${kind}:${n}`);
+          if (!t || t.data.length !== target.size)
+            throw new CheckpointMismatchError(`checkpoint lacks ${kind}:${n}`);
           target.assign(tf.tensor(t.data, target.shape));
         }
       }
@@ -250,7 +272,15 @@ export async function trainDecoder(o: TrainDecoderOptions): Promise<TrainDecoder
       const t = params.get(p.name)!;
       weights.set(p.name, { shape: [...p.shape], data: new Float32Array(t.dataSync() as Float32Array) });
     }
-    return { weights, config: c, steps: o.steps, log, resumedFrom, trainable, elapsedMs: performance.now() - t0 };
+    return {
+      weights,
+      config: c,
+      steps: o.steps,
+      log,
+      resumedFrom,
+      trainable,
+      elapsedMs: performance.now() - t0,
+    };
   } finally {
     opt.dispose();
     for (const t of params.values()) t.dispose();

@@ -14,7 +14,9 @@ describe("tfjs decoder forward", () => {
     const B = 3;
     const N = 3;
     const emb = randn(c.transformerDim * s * s, 11);
-    const coords = Float32Array.from([10, 20, 100, 200, 0, 0, 30, 40, 90, 120, 250, 5, 5, 5, 60, 61, 200, 220]);
+    const coords = Float32Array.from([
+      10, 20, 100, 200, 0, 0, 30, 40, 90, 120, 250, 5, 5, 5, 60, 61, 200, 220,
+    ]);
     const labels = Float32Array.from([1, 0, -1, 2, 3, 1, 1, 1, 0]);
     const masks = randn(B * 16 * s * s, 12, 3);
     const has = Float32Array.from([1, 0, 1]);
@@ -45,7 +47,9 @@ describe("tfjs decoder forward", () => {
     expect(maxAbsDiff(lowRes, ref.low_res_masks!)).toBeLessThan(1e-4);
     expect(maxAbsDiff(iou, ref.iou_predictions!)).toBeLessThan(1e-4);
     // the outputs vary with the prompt (the check is not trivially satisfied by constants)
-    expect(maxAbsDiff(lowRes.slice(0, 16 * s * s), lowRes.slice(4 * 16 * s * s, 5 * 16 * s * s))).toBeGreaterThan(1e-2);
+    expect(
+      maxAbsDiff(lowRes.slice(0, 16 * s * s), lowRes.slice(4 * 16 * s * s, 5 * 16 * s * s)),
+    ).toBeGreaterThan(1e-2);
     tf.dispose(out);
     disposeParams(p);
     await sess.release();

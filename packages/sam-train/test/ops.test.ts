@@ -6,7 +6,14 @@ import { maxAbsDiff, randn } from "./helpers.ts";
 await initTf();
 
 const t = (shape: number[], seed: number, scale = 1) =>
-  tf.tensor(randn(shape.reduce((a, b) => a * b, 1), seed, scale), shape);
+  tf.tensor(
+    randn(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+      scale,
+    ),
+    shape,
+  );
 
 /** Central finite differences of the scalar f at a few coordinates of x, vs tf's gradient there. */
 function gradCheck(f: (x: tf.Tensor) => tf.Scalar, x: tf.Tensor, coords: number[], eps = 1e-2): number {
@@ -35,7 +42,15 @@ describe("matMul-based ops equal tfjs's own forward ops", () => {
       const w = t([5, 3, k, k], 2);
       const b = t([5], 3);
       const ref = tf.transpose(
-        tf.add(tf.conv2d(tf.transpose(x, [0, 2, 3, 1]) as tf.Tensor4D, tf.transpose(w, [2, 3, 1, 0]) as tf.Tensor4D, k, "valid"), b),
+        tf.add(
+          tf.conv2d(
+            tf.transpose(x, [0, 2, 3, 1]) as tf.Tensor4D,
+            tf.transpose(w, [2, 3, 1, 0]) as tf.Tensor4D,
+            k,
+            "valid",
+          ),
+          b,
+        ),
         [0, 3, 1, 2],
       );
       expect(maxAbsDiff(patchConv(x, w, b, k).dataSync(), ref.dataSync())).toBeLessThan(1e-5);
@@ -63,7 +78,9 @@ describe("matMul-based ops equal tfjs's own forward ops", () => {
       ),
       b,
     );
-    expect(maxAbsDiff(convTranspose2x2(x, w, b).dataSync(), tf.transpose(ref, [0, 3, 1, 2]).dataSync())).toBeLessThan(1e-5);
+    expect(
+      maxAbsDiff(convTranspose2x2(x, w, b).dataSync(), tf.transpose(ref, [0, 3, 1, 2]).dataSync()),
+    ).toBeLessThan(1e-5);
   });
 
   it("resizeBilinear (interpolation matrices) == resizeBilinear(halfPixelCenters) up and down", () => {
@@ -73,7 +90,10 @@ describe("matMul-based ops equal tfjs's own forward ops", () => {
       [3, 4],
       [7, 5],
     ] as const) {
-      const ref = tf.transpose(tf.image.resizeBilinear(tf.transpose(x, [0, 2, 3, 1]) as tf.Tensor4D, [h, w], false, true), [0, 3, 1, 2]);
+      const ref = tf.transpose(
+        tf.image.resizeBilinear(tf.transpose(x, [0, 2, 3, 1]) as tf.Tensor4D, [h, w], false, true),
+        [0, 3, 1, 2],
+      );
       expect(maxAbsDiff(resizeBilinear(x, h, w).dataSync(), ref.dataSync())).toBeLessThan(1e-5);
     }
   });
@@ -81,7 +101,9 @@ describe("matMul-based ops equal tfjs's own forward ops", () => {
   it("gatherRows == gather", () => {
     const table = t([7, 3], 10);
     const idx = [6, 0, 3, 3, 1];
-    expect(maxAbsDiff(gatherRows(table, idx).dataSync(), tf.gather(table, idx).dataSync())).toBeLessThan(1e-6);
+    expect(maxAbsDiff(gatherRows(table, idx).dataSync(), tf.gather(table, idx).dataSync())).toBeLessThan(
+      1e-6,
+    );
   });
 
   it("the batch-splitting BatchMatMul equals a direct computation (transposes, batches, broadcast)", () => {
@@ -113,7 +135,8 @@ describe("matMul-based ops equal tfjs's own forward ops", () => {
         const bm = b3[b3.length === 1 ? 0 : i]!;
         const ma = ta ? am[0]!.map((_, c) => am.map((r) => r[c]!)) : am;
         const mb = tb ? bm[0]!.map((_, c) => bm.map((r) => r[c]!)) : bm;
-        for (const row of ma) for (let j = 0; j < mb[0]!.length; j++) out.push(row.reduce((s, v, k) => s + v * mb[k]![j]!, 0));
+        for (const row of ma)
+          for (let j = 0; j < mb[0]!.length; j++) out.push(row.reduce((s, v, k) => s + v * mb[k]![j]!, 0));
       }
       expect(maxAbsDiff(got.dataSync(), out)).toBeLessThan(1e-4);
     });
@@ -149,6 +172,8 @@ describe("gradients of the workaround ops match finite differences", () => {
 
   it("gatherRows w.r.t. the table", () => {
     const table = t([5, 3], 20);
-    expect(gradCheck((tt) => probe(gatherRows(tt, [4, 4, 0, 2]), 5), table, [0, 6, 12, 14])).toBeLessThan(2e-2);
+    expect(gradCheck((tt) => probe(gatherRows(tt, [4, 4, 0, 2]), 5), table, [0, 6, 12, 14])).toBeLessThan(
+      2e-2,
+    );
   });
 });

@@ -1,7 +1,14 @@
 import type { BinaryMask } from "@data-engine/sam-core";
 import { describe, expect, it } from "vitest";
 import { Prng } from "../src/random.ts";
-import { centerClick, correctiveClick, maskBoxInFrame, noisyBox, sampleErrorPoint, samplePointInside } from "../src/simulate.ts";
+import {
+  centerClick,
+  correctiveClick,
+  maskBoxInFrame,
+  noisyBox,
+  sampleErrorPoint,
+  samplePointInside,
+} from "../src/simulate.ts";
 
 function rect(w: number, x0: number, y0: number, x1: number, y1: number): BinaryMask {
   const data = new Uint8Array(w * w);

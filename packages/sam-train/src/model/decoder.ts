@@ -34,14 +34,22 @@ export interface DecoderOutput {
 
 type Get = (name: string) => tf.Tensor;
 
-function attention(get: Get, prefix: string, heads: number, q: tf.Tensor, k: tf.Tensor, v: tf.Tensor): tf.Tensor {
+function attention(
+  get: Get,
+  prefix: string,
+  heads: number,
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+): tf.Tensor {
   const inner = get(`${prefix}.q_proj.weight`).shape[0]!;
   const hd = inner / heads;
   const split = (x: tf.Tensor) => {
     const [B, T] = x.shape as [number, number];
     return tf.transpose(tf.reshape(x, [B, T, heads, hd]), [0, 2, 1, 3]);
   };
-  const lin = (name: string, x: tf.Tensor) => linear(x, get(`${prefix}.${name}.weight`), get(`${prefix}.${name}.bias`));
+  const lin = (name: string, x: tf.Tensor) =>
+    linear(x, get(`${prefix}.${name}.weight`), get(`${prefix}.${name}.bias`));
   const qh = split(lin("q_proj", q));
   const kh = split(lin("k_proj", k));
   const vh = split(lin("v_proj", v));
@@ -80,7 +88,10 @@ function embedPoints(c: DecoderConfig, get: Get, k: DecoderConstants, b: Decoder
   const coords = tf.tensor3d(b.coords, [B, N, 2]);
   const unit = tf.div(tf.add(coords, 0.5), c.inputSize);
   const centred = tf.sub(tf.mul(unit, 2), 1);
-  const proj = tf.mul(tf.reshape(tf.matMul(tf.reshape(centred, [B * N, 2]), k.gaussian), [B, N, -1]), 2 * Math.PI);
+  const proj = tf.mul(
+    tf.reshape(tf.matMul(tf.reshape(centred, [B * N, 2]), k.gaussian), [B, N, -1]),
+    2 * Math.PI,
+  );
   const fourier = tf.concat([tf.sin(proj), tf.cos(proj)], -1);
   const is = (v: number) =>
     tf.tensor3d(
@@ -88,7 +99,10 @@ function embedPoints(c: DecoderConfig, get: Get, k: DecoderConstants, b: Decoder
       [B, N, 1],
     );
   const padding = is(-1);
-  let emb = tf.add(tf.mul(fourier, tf.sub(1, padding)), tf.mul(get(`${pe}.not_a_point_embed.weight`), padding));
+  let emb = tf.add(
+    tf.mul(fourier, tf.sub(1, padding)),
+    tf.mul(get(`${pe}.not_a_point_embed.weight`), padding),
+  );
   for (let i = 0; i < 4; i++) emb = tf.add(emb, tf.mul(get(`${pe}.point_embeddings.${i}.weight`), is(i)));
   return emb;
 }
@@ -111,7 +125,13 @@ function embedMasks(c: DecoderConfig, get: Get, b: DecoderBatch): tf.Tensor {
   return tf.add(tf.mul(h, x), tf.mul(tf.sub(1, h), noMask));
 }
 
-function twoWay(c: DecoderConfig, get: Get, src: tf.Tensor, pos: tf.Tensor, tokens: tf.Tensor): [tf.Tensor, tf.Tensor] {
+function twoWay(
+  c: DecoderConfig,
+  get: Get,
+  src: tf.Tensor,
+  pos: tf.Tensor,
+  tokens: tf.Tensor,
+): [tf.Tensor, tf.Tensor] {
   const d = c.transformerDim;
   const tfp = "mask_decoder.transformer";
   const B = src.shape[0]!;
@@ -181,12 +201,22 @@ export function decoderForward(
   up = gelu(convTranspose2x2(up, get(`${u}.3.weight`), get(`${u}.3.bias`)));
   const hyper = tf.stack(
     Array.from({ length: K }, (_, i) =>
-      mlp(get, `${md}.output_hypernetworks_mlps.${i}`, 3, tf.reshape(tf.slice(hs, [0, 1 + i, 0], [B, 1, d]), [B, d])),
+      mlp(
+        get,
+        `${md}.output_hypernetworks_mlps.${i}`,
+        3,
+        tf.reshape(tf.slice(hs, [0, 1 + i, 0], [B, 1, d]), [B, d]),
+      ),
     ),
     1,
   );
   const flat = tf.reshape(up, [B, d / 8, 16 * s * s]);
   const lowRes = tf.reshape(tf.matMul(hyper, flat), [B, K, 4 * s, 4 * s]) as tf.Tensor4D;
-  const iou = mlp(get, `${md}.iou_prediction_head`, c.iouHeadDepth, tf.reshape(tf.slice(hs, [0, 0, 0], [B, 1, d]), [B, d])) as tf.Tensor2D;
+  const iou = mlp(
+    get,
+    `${md}.iou_prediction_head`,
+    c.iouHeadDepth,
+    tf.reshape(tf.slice(hs, [0, 0, 0], [B, 1, d]), [B, d]),
+  ) as tf.Tensor2D;
   return { lowRes, iou };
 }

@@ -24,7 +24,13 @@ function attention(c: EncoderConfig, get: Get, prefix: string, x: tf.Tensor, s: 
   const batch = x.shape[0]!;
   const bh = batch * heads;
   const qkv = tf.transpose(
-    tf.reshape(linear(x, get(`${prefix}.qkv.weight`), get(`${prefix}.qkv.bias`)), [batch, s * s, 3, heads, hd]),
+    tf.reshape(linear(x, get(`${prefix}.qkv.weight`), get(`${prefix}.qkv.bias`)), [
+      batch,
+      s * s,
+      3,
+      heads,
+      hd,
+    ]),
     [2, 0, 3, 1, 4],
   );
   const qkv3 = tf.reshape(qkv, [3, bh, s * s, hd]);
@@ -39,18 +45,33 @@ function attention(c: EncoderConfig, get: Get, prefix: string, x: tf.Tensor, s: 
   const rq = tf.reshape(q, [bh, s, s, hd]);
   // rel_h[b,h,w,k] = sum_c rq[b,h,w,c] rh[h,k,c]: batch over h.
   const relH = tf.transpose(
-    tf.reshape(tf.matMul(tf.reshape(tf.transpose(rq, [1, 0, 2, 3]), [s, bh * s, hd]), rh, false, true), [s, bh, s, s]),
+    tf.reshape(tf.matMul(tf.reshape(tf.transpose(rq, [1, 0, 2, 3]), [s, bh * s, hd]), rh, false, true), [
+      s,
+      bh,
+      s,
+      s,
+    ]),
     [1, 0, 2, 3],
   );
   // rel_w[b,h,w,k] = sum_c rq[b,h,w,c] rw[w,k,c]: batch over w.
   const relW = tf.transpose(
-    tf.reshape(tf.matMul(tf.reshape(tf.transpose(rq, [2, 0, 1, 3]), [s, bh * s, hd]), rw, false, true), [s, bh, s, s]),
+    tf.reshape(tf.matMul(tf.reshape(tf.transpose(rq, [2, 0, 1, 3]), [s, bh * s, hd]), rw, false, true), [
+      s,
+      bh,
+      s,
+      s,
+    ]),
     [1, 2, 0, 3],
   );
   attn = tf.add(tf.reshape(attn, [bh, s, s, s, s]), tf.expandDims(relH, 4));
   attn = tf.reshape(tf.add(attn, tf.expandDims(relW, 3)), [bh, s * s, s * s]);
   const out = tf.matMul(tf.softmax(attn, -1), v);
-  const merged = tf.reshape(tf.transpose(tf.reshape(out, [batch, heads, s, s, hd]), [0, 2, 3, 1, 4]), [batch, s, s, e]);
+  const merged = tf.reshape(tf.transpose(tf.reshape(out, [batch, heads, s, s, hd]), [0, 2, 3, 1, 4]), [
+    batch,
+    s,
+    s,
+    e,
+  ]);
   return linear(merged, get(`${prefix}.proj.weight`), get(`${prefix}.proj.bias`));
 }
 
@@ -58,7 +79,8 @@ function block(c: EncoderConfig, get: Get, i: number, x: tf.Tensor): tf.Tensor {
   const b = `image_encoder.blocks.${i}`;
   const grid = c.imgSize / c.patchSize;
   const e = c.embedDim;
-  const ln = (name: string, t: tf.Tensor) => layerNorm(t, get(`${b}.${name}.weight`), get(`${b}.${name}.bias`), 1e-6);
+  const ln = (name: string, t: tf.Tensor) =>
+    layerNorm(t, get(`${b}.${name}.weight`), get(`${b}.${name}.bias`), 1e-6);
   let h = ln("norm1", x);
   if (c.globalAttnIndexes.includes(i)) {
     h = attention(c, get, `${b}.attn`, h, grid);
@@ -67,7 +89,13 @@ function block(c: EncoderConfig, get: Get, i: number, x: tf.Tensor): tf.Tensor {
     const padded = Math.ceil(grid / ws) * ws;
     const pad = padded - grid;
     const n = padded / ws;
-    if (pad > 0) h = tf.pad(h, [[0, 0], [0, pad], [0, pad], [0, 0]]);
+    if (pad > 0)
+      h = tf.pad(h, [
+        [0, 0],
+        [0, pad],
+        [0, pad],
+        [0, 0],
+      ]);
     h = tf.reshape(tf.transpose(tf.reshape(h, [n, ws, n, ws, e]), [0, 2, 1, 3, 4]), [n * n, ws, ws, e]);
     h = attention(c, get, `${b}.attn`, h, ws);
     h = tf.reshape(tf.transpose(tf.reshape(h, [n, n, ws, ws, e]), [0, 2, 1, 3, 4]), [1, padded, padded, e]);
@@ -87,7 +115,12 @@ function ln2dNhwc(get: Get, name: string, x: tf.Tensor): tf.Tensor {
 export function encoderForward(c: EncoderConfig, params: TfParams, input: tf.Tensor): tf.Tensor4D {
   const get = paramGetter(params);
   const ie = "image_encoder";
-  let x = patchConvToNhwc(input, get(`${ie}.patch_embed.proj.weight`), get(`${ie}.patch_embed.proj.bias`), c.patchSize);
+  let x = patchConvToNhwc(
+    input,
+    get(`${ie}.patch_embed.proj.weight`),
+    get(`${ie}.patch_embed.proj.bias`),
+    c.patchSize,
+  );
   x = tf.add(x, get(`${ie}.pos_embed`));
   for (let i = 0; i < c.depth; i++) x = block(c, get, i, x);
   let y = conv1x1Nhwc(x, get(`${ie}.neck.0.weight`), null);

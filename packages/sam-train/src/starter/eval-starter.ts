@@ -1,4 +1,11 @@
-import { buildDecoderOnnx, buildEncoderOnnx, preprocessHwc, type OrtBackend, type SamConfig, type WeightMap } from "@data-engine/sam-core";
+import {
+  buildDecoderOnnx,
+  buildEncoderOnnx,
+  preprocessHwc,
+  type OrtBackend,
+  type SamConfig,
+  type WeightMap,
+} from "@data-engine/sam-core";
 import type { MaskSample } from "../dataset.ts";
 import { evaluate, onnxDecoder, type EvalResult } from "../evaluate.ts";
 import { downsampleMask, generateScene, type SceneDomain } from "./scenes.ts";
@@ -15,7 +22,11 @@ export interface SceneSetOptions {
 }
 
 /** Runs an ONNX encoder (normalized input form) over procedural scenes -> MaskSamples. */
-export async function sceneSamples(backend: OrtBackend, encoderModel: Uint8Array, o: SceneSetOptions): Promise<MaskSample[]> {
+export async function sceneSamples(
+  backend: OrtBackend,
+  encoderModel: Uint8Array,
+  o: SceneSetOptions,
+): Promise<MaskSample[]> {
   const sess = await backend.createSession(encoderModel, { label: "encoder" });
   const out: MaskSample[] = [];
   try {
@@ -50,7 +61,11 @@ export async function evaluateModel(
 ): Promise<EvalResult> {
   const enc = buildEncoderOnnx(cfg.encoder, { weights: encoder, inputForm: "normalized" }).model;
   const dec = buildDecoderOnnx(cfg.decoder, decoder, { variant: "throughput" }).model;
-  const samples = await sceneSamples(backend, enc, { ...scenes, size: cfg.encoder.imgSize, lowSide: 4 * cfg.decoder.embeddingSize });
+  const samples = await sceneSamples(backend, enc, {
+    ...scenes,
+    size: cfg.encoder.imgSize,
+    lowSide: 4 * cfg.decoder.embeddingSize,
+  });
   const d = await onnxDecoder(backend, dec, cfg.decoder);
   try {
     return await evaluate(cfg.decoder, d.decode, samples);

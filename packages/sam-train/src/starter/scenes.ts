@@ -175,7 +175,11 @@ export function generateScene(seed: number, opts: SceneOptions = {}): Scene {
   for (let k = 0; k < count; k++) {
     const data = new Uint8Array(size * size);
     let n = 0;
-    for (let i = 0; i < data.length; i++) if (owner[i] === k) (data[i] = 1), n++;
+    for (let i = 0; i < data.length; i++)
+      if (owner[i] === k) {
+        data[i] = 1;
+        n++;
+      }
     if (n >= minArea) masks.push({ height: size, width: size, data });
   }
   return { size, rgb, masks };
@@ -188,7 +192,8 @@ export function downsampleMask(m: BinaryMask, side: number): BinaryMask {
   for (let Y = 0; Y < side; Y++) {
     for (let X = 0; X < side; X++) {
       let n = 0;
-      for (let y = Y * f; y < (Y + 1) * f; y++) for (let x = X * f; x < (X + 1) * f; x++) n += m.data[y * m.width + x] ? 1 : 0;
+      for (let y = Y * f; y < (Y + 1) * f; y++)
+        for (let x = X * f; x < (X + 1) * f; x++) n += m.data[y * m.width + x] ? 1 : 0;
       out[Y * side + X] = 2 * n >= f * f ? 1 : 0;
     }
   }

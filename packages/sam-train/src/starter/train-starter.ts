@@ -10,7 +10,7 @@ import {
 import { decodeCheckpoint, encodeCheckpoint, type CheckpointStore } from "../checkpoint.ts";
 import { CheckpointMismatchError, TrainingCancelledError, TrainingDivergedError } from "../errors.ts";
 import { simulateObjects, type SimulationOptions } from "../interactive.ts";
-import { PAPER_LOSS_WEIGHTS } from "../loss.ts";
+import { PAPER_LOSS_WEIGHTS, type LossWeights } from "../loss.ts";
 import { decoderConstants, GAUSSIAN } from "../model/decoder.ts";
 import { encoderForward } from "../model/encoder.ts";
 import type { TfParams } from "../model/params.ts";
@@ -31,6 +31,15 @@ export interface StarterOptions {
   /** Shorter than the paper's 11 passes by default (1 + 2 + 1) to fit a CPU budget. */
   simulation?: SimulationOptions;
   domain?: SceneDomain;
+  /** Loss weights (default: the paper's focal 20 : dice 1 : IoU 1). */
+  loss?: LossWeights;
+  /**
+   * Warm start from scratch: the focal weight ramps linearly from 0 to its value between these fractions
+   * of the run (default [0.25, 0.6]). With the full focal weight from step 0 a randomly initialised
+   * model collapses to all-background (focal is minimised by confident negatives long before the
+   * decoder can localise); dice alone first teaches it where the object is. [0, 0] disables the ramp.
+   */
+  focalRamp?: [number, number];
   /** Stop early (and say so in the result) when the wall time passes this budget. */
   timeBudgetMs?: number;
   checkpoint?: { store: CheckpointStore; every: number };
@@ -44,6 +53,7 @@ export interface StarterLog {
   firstIou: number;
   lastIou: number;
   lr: number;
+  focalWeight: number;
   ms: number;
 }
 
@@ -56,7 +66,11 @@ export interface StarterResult {
   elapsedMs: number;
 }
 
-export const STARTER_SIMULATION: SimulationOptions = { pointRounds: 2, maskOnlyRounds: 1, boxProbability: 0.5 };
+export const STARTER_SIMULATION: SimulationOptions = {
+  pointRounds: 2,
+  maskOnlyRounds: 1,
+  boxProbability: 0.5,
+};
 
 /** Scene index of a training step (held-out evaluation uses a disjoint range). */
 export const trainSceneSeed = (seed: number, step: number) => seed * 1_000_003 + step;
@@ -75,11 +89,13 @@ export async function trainStarter(o: StarterOptions): Promise<StarterResult> {
   const dc = o.config.decoder;
   const S = ec.imgSize;
   const L = 4 * dc.embeddingSize;
-  const schedule = o.schedule ?? { lr: 6e-4, warmupSteps: 50, decay: "cosine", minLrRatio: 0.05 };
+  const schedule = o.schedule ?? { lr: 8e-4, warmupSteps: 30, decay: "cosine", minLrRatio: 0.05 };
   const encW = initEncoderWeights(ec, seed);
   const decW = initDecoderWeights(dc, seed);
   const encNames = encoderParamSpecs(ec).map((p) => p.name);
-  const decNames = decoderParamSpecs(dc).map((p) => p.name).filter((n) => n !== GAUSSIAN);
+  const decNames = decoderParamSpecs(dc)
+    .map((p) => p.name)
+    .filter((n) => n !== GAUSSIAN);
   const vars = new Map<string, tf.Variable>();
   const params: TfParams = new Map();
   for (const [w, names] of [
@@ -95,10 +111,16 @@ export async function trainStarter(o: StarterOptions): Promise<StarterResult> {
   const gaussian = decW.get(GAUSSIAN)!;
   params.set(GAUSSIAN, tf.tensor(gaussian.data, gaussian.shape));
   const consts = decoderConstants(dc, gaussian.data);
-  const opt = new AdamW(vars, { weightDecay: o.weightDecay ?? 0.05 });
+  const opt = new AdamW(vars, { weightDecay: o.weightDecay ?? 0.01 });
   let log: StarterLog[] = [];
   let start = 0;
-  const fp = JSON.stringify({ config: o.config, seed, steps: o.steps, schedule, domain: o.domain ?? "shapes" });
+  const fp = JSON.stringify({
+    config: o.config,
+    seed,
+    steps: o.steps,
+    schedule,
+    domain: o.domain ?? "shapes",
+  });
   const snapshot = (step: number) =>
     encodeCheckpoint({
       meta: { fingerprint: fp, step, adamT: opt.t, log },
@@ -110,8 +132,11 @@ export async function trainStarter(o: StarterOptions): Promise<StarterResult> {
     });
   const saved = o.checkpoint ? await o.checkpoint.store.load() : null;
   if (saved) {
-    const ck = decodeCheckpoint<{ fingerprint: string; step: number; adamT: number; log: StarterLog[] }>(saved);
-    if (ck.meta.fingerprint !== fp) throw new CheckpointMismatchError("starter checkpoint belongs to another run");
+    const ck = decodeCheckpoint<{ fingerprint: string; step: number; adamT: number; log: StarterLog[] }>(
+      saved,
+    );
+    if (ck.meta.fingerprint !== fp)
+      throw new CheckpointMismatchError("starter checkpoint belongs to another run");
     const byName = new Map(ck.tensors.map((t) => [t.name, t]));
     for (const [n, v] of vars) {
       v.assign(tf.tensor(byName.get(`p:${n}`)!.data, v.shape));
@@ -123,6 +148,13 @@ export async function trainStarter(o: StarterOptions): Promise<StarterResult> {
     log = ck.meta.log;
   }
 
+  const ramp = o.focalRamp ?? [0.25, 0.6];
+  const lossAt = (step: number): LossWeights => {
+    const w = o.loss ?? PAPER_LOSS_WEIGHTS;
+    const t = step / o.steps;
+    const k = ramp[1] <= ramp[0] ? 1 : Math.max(0, Math.min(1, (t - ramp[0]) / (ramp[1] - ramp[0])));
+    return { ...w, focal: w.focal * k };
+  };
   let stoppedEarly = false;
   let step = start;
   for (; step < o.steps; step++) {
@@ -159,7 +191,7 @@ export async function trainStarter(o: StarterOptions): Promise<StarterResult> {
       masks,
       rng,
       simulation: o.simulation ?? STARTER_SIMULATION,
-      loss: PAPER_LOSS_WEIGHTS,
+      loss: lossAt(step),
       embeddingGrad: true,
     });
     emb.dispose();
@@ -168,10 +200,15 @@ export async function trainStarter(o: StarterOptions): Promise<StarterResult> {
     input.dispose();
     const grads = new Map(r.grads);
     encNames.forEach((n, i) => grads.set(n, encGrads[i]!));
-    const norm = Math.sqrt(tf.tidy(() => tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))).dataSync()[0]!);
+    const norm = Math.sqrt(
+      tf.tidy(() => tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))).dataSync()[0]!,
+    );
     if (!Number.isFinite(norm) || !Number.isFinite(r.parts.loss)) {
       for (const g of grads.values()) g.dispose();
-      throw new TrainingDivergedError(`starter loss diverged at step ${step} (loss ${r.parts.loss}, grad norm ${norm})`, step);
+      throw new TrainingDivergedError(
+        `starter loss diverged at step ${step} (loss ${r.parts.loss}, grad norm ${norm})`,
+        step,
+      );
     }
     const clip = o.clipGradNorm ?? 1;
     if (norm > clip) {
@@ -189,11 +226,13 @@ export async function trainStarter(o: StarterOptions): Promise<StarterResult> {
       firstIou: r.iouPerPass[0]!,
       lastIou: r.iouPerPass[r.iouPerPass.length - 1]!,
       lr,
+      focalWeight: lossAt(step).focal,
       ms: performance.now() - ts,
     };
     log.push(entry);
     o.onProgress?.(entry);
-    if (o.checkpoint && (step + 1) % o.checkpoint.every === 0) await o.checkpoint.store.save(snapshot(step + 1), step + 1);
+    if (o.checkpoint && (step + 1) % o.checkpoint.every === 0)
+      await o.checkpoint.store.save(snapshot(step + 1), step + 1);
   }
   const dump = (names: string[], extra?: [string, WeightMap]) => {
     const out: WeightMap = new Map();

@@ -49,10 +49,10 @@ export function patchConv(x: T, w: T, b: T | null, k: number): T {
   if (!Number.isInteger(oh) || !Number.isInteger(ow))
     throw new Error(`patchConv: ${H}x${W} input is not a multiple of the ${k}x${k} kernel`);
   const out = w.shape[0]!;
-  const patches = tf.reshape(
-    tf.transpose(tf.reshape(x, [B, C, oh, k, ow, k]), [0, 2, 4, 1, 3, 5]),
-    [B * oh * ow, C * k * k],
-  );
+  const patches = tf.reshape(tf.transpose(tf.reshape(x, [B, C, oh, k, ow, k]), [0, 2, 4, 1, 3, 5]), [
+    B * oh * ow,
+    C * k * k,
+  ]);
   let y = tf.matMul(patches, tf.reshape(w, [out, C * k * k]), false, true);
   if (b) y = tf.add(y, b);
   return tf.transpose(tf.reshape(y, [B, oh, ow, out]), [0, 3, 1, 2]);
@@ -64,10 +64,10 @@ export function patchConvToNhwc(x: T, w: T, b: T | null, k: number): T {
   const oh = H / k;
   const ow = W / k;
   const out = w.shape[0]!;
-  const patches = tf.reshape(
-    tf.transpose(tf.reshape(x, [B, C, oh, k, ow, k]), [0, 2, 4, 1, 3, 5]),
-    [B * oh * ow, C * k * k],
-  );
+  const patches = tf.reshape(tf.transpose(tf.reshape(x, [B, C, oh, k, ow, k]), [0, 2, 4, 1, 3, 5]), [
+    B * oh * ow,
+    C * k * k,
+  ]);
   let y = tf.matMul(patches, tf.reshape(w, [out, C * k * k]), false, true);
   if (b) y = tf.add(y, b);
   return tf.reshape(y, [B, oh, ow, out]);
