@@ -12,6 +12,7 @@ if (build.status !== 0) {
   console.error("The web app failed to build (see above).");
   process.exit(build.status ?? 1);
 }
-const server = spawn("npx", ["tsx", "apps/web/server.ts", "--seed", ...process.argv.slice(2)], { stdio: "inherit", env });
+// node itself (not an npx wrapper) so that signals reach the server process.
+const server = spawn(process.execPath, ["--import", "tsx", "apps/web/server.ts", "--seed", ...process.argv.slice(2)], { stdio: "inherit", env });
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => server.kill(sig));
 server.on("close", (code) => process.exit(code ?? 0));
