@@ -20,6 +20,7 @@ interface Stats {
 }
 
 let server: TestServer;
+let opened: { projectId: string; imageId: string } | undefined;
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -61,6 +62,7 @@ it("annotates an image with clicks and a box, saves, and shows the masks after a
   try {
     await signIn(page, server.url, ANNOTATOR.email, ANNOTATOR.password);
     const { projectId, imageId } = await openFirstImage(page);
+    opened = { projectId, imageId };
     // Waits for the embedding too (the seed's embed job may still be running).
     await page.locator("[data-testid=annotator][data-phase=ready]").waitFor({ timeout: 90_000 });
     let s = await stats(page);
@@ -133,6 +135,72 @@ it("annotates an image with clicks and a box, saves, and shows the masks after a
     await page.locator("[data-testid=annotator][data-phase=ready]").waitFor({ timeout: 30_000 });
     expect(await page.getByTestId("mask-count").textContent()).toBe("2");
     expect(await page.getByTestId("mask-list").locator("li").count()).toBe(2);
+  } finally {
+    await close();
+  }
+});
+
+async function trpc<T>(page: Page, procedure: string, input: unknown, method: "GET" | "POST"): Promise<{ status: number; data: T }> {
+  return page.evaluate(async ({ procedure, input, method }) => {
+    const body = JSON.stringify({ json: input });
+    const res = method === "GET"
+      ? await fetch(`/api/trpc/${procedure}?input=${encodeURIComponent(body)}`)
+      : await fetch(`/api/trpc/${procedure}`, { method: "POST", headers: { "content-type": "application/json" }, body });
+    const json = await res.json();
+    return { status: res.status, data: (json.result?.data?.json ?? json.error?.json) as T };
+  }, { procedure, input, method });
+}
+
+it("keeps the draft on a conflict and across an expired session, and deletes a selected mask", async () => {
+  expect(opened, "runs after the first test").toBeDefined();
+  const { projectId, imageId } = opened!;
+  const pageUrl = `${server.url}/projects/${projectId}/annotate/${imageId}`;
+  const { page, context, close } = await openBrowser();
+  try {
+    await signIn(page, server.url, ANNOTATOR.email, ANNOTATOR.password);
+    await page.goto(pageUrl);
+    await page.locator("[data-testid=annotator][data-phase=ready]").waitFor({ timeout: 60_000 });
+    const count = async () => Number(await page.getByTestId("mask-count").textContent());
+    const start = await count();
+
+    // A stale page: the mask changes on the server after it was opened here.
+    await page.getByTestId("mask-list").locator("button").first().click();
+    await page.keyboard.press("b");
+    await page.mouse.click(...(await canvasPoint(page, 0.05, 0.05)));
+    const masks = await trpc<{ id: string; version: number }[]>(page, "masks.list", { projectId, imageId }, "GET");
+    const labels = await trpc<{ id: string }[]>(page, "projects.labels.list", { projectId }, "GET");
+    const first = masks.data[0]!;
+    const elsewhere = await trpc(page, "masks.update", { projectId, maskId: first.id, expectedVersion: first.version, labelClassId: labels.data[2]!.id }, "POST");
+    expect(elsewhere.status).toBe(200);
+    await page.keyboard.press("Enter");
+    const notice = page.getByTestId("notice");
+    await expect.poll(() => notice.textContent()).toContain("Someone changed this mask");
+    // Nothing lost: the edit is still the draft, and can be kept as a new mask.
+    expect(await page.getByTestId("draft-info").textContent()).toContain("1 edit");
+    await page.getByRole("button", { name: "Save as a new mask" }).click();
+    await expect.poll(count, { timeout: 15_000 }).toBe(start + 1);
+
+    // The session expires in the middle of work: the mask is kept and saved after signing in again.
+    await page.keyboard.press("a");
+    await page.mouse.click(...(await canvasPoint(page, 0.6, 0.4)));
+    await page.keyboard.press("b");
+    await page.mouse.click(...(await canvasPoint(page, 0.6, 0.4)));
+    await context.clearCookies();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => notice.textContent()).toContain("session has expired");
+    const kept = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("annotator:pending:")).length);
+    expect(kept).toBe(1);
+    await signIn(page, server.url, ANNOTATOR.email, ANNOTATOR.password);
+    await page.goto(pageUrl);
+    await page.locator("[data-testid=annotator][data-phase=ready]").waitFor({ timeout: 60_000 });
+    await expect.poll(() => page.getByTestId("notice").textContent(), { timeout: 15_000 }).toContain("Saved 1 mask kept");
+    expect(await count()).toBe(start + 2);
+    expect(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("annotator:pending:")).length)).toBe(0);
+
+    // Select and delete.
+    await page.getByTestId("mask-list").locator("button").last().click();
+    await page.keyboard.press("Delete");
+    await expect.poll(count, { timeout: 15_000 }).toBe(start + 1);
   } finally {
     await close();
   }

@@ -98,6 +98,11 @@ export function Annotator(props: AnnotatorProps) {
   masksRef.current = masks;
   const overlay = useRef({ dragBox: null as Box | null, stroke: null as { points: [number, number][]; radius: number; erase: boolean } | null, pen: null as { x: number; y: number; radius: number } | null });
   const renderSeq = useRef(0);
+  const promptSeq = useRef(0);
+  const promptsInFlight = useRef(0);
+  const renderAfterPrompt = useRef(false);
+  /** Keys of copies kept in localStorage by failed saves of the current draft. */
+  const keptKeys = useRef<string[]>([]);
   const hoverBusy = useRef(false);
   const frameScheduled = useRef(false);
   const spaceDown = useRef(false);
@@ -137,6 +142,11 @@ export function Annotator(props: AnnotatorProps) {
 
   /** Re-renders the draft layer from the worker (after undo, redo, cycling, edits, relabelling). */
   const renderDraft = useCallback(async () => {
+    // A decoder run in flight will change the draft: render once its answer is in (see runPrompt).
+    if (promptsInFlight.current > 0) {
+      renderAfterPrompt.current = true;
+      return;
+    }
     const client = clientRef.current;
     const d = sessionRef.current.present;
     const seq = ++renderSeq.current;
@@ -180,24 +190,34 @@ export function Annotator(props: AnnotatorProps) {
     const d = sessionRef.current.present;
     if (d.points.length === 0 && !d.box) return;
     const req = promptRequest(d);
-    const seq = ++renderSeq.current;
+    const seq = ++promptSeq.current;
+    promptsInFlight.current++;
     try {
       const r = await client.call("predict", {
         ...req, keep: true,
         render: { index: req.multimask ? "best" : 0, draft: { baseMaskId: null, edits: d.edits }, color: labelColor(d.labelClassId) },
       });
       dispatch({ type: "result", resultId: r.resultId, scores: r.scores, index: r.index, forDraft: d });
-      if (seq !== renderSeq.current || sessionRef.current.present.result?.resultId !== r.resultId) return;
-      setDraftLayer(r.render);
+      promptsInFlight.current--;
+      if (seq !== promptSeq.current) return;
       layers.current.hover = null;
-      draw();
+      if (renderAfterPrompt.current || sessionRef.current.present.result?.resultId !== r.resultId) {
+        // Something changed the draft meanwhile (label, cycling, undo): draw what it is now.
+        renderAfterPrompt.current = false;
+        await renderDraft();
+      } else {
+        renderSeq.current++;
+        setDraftLayer(r.render);
+        draw();
+      }
       const s = statsObject();
       s.clickToDrawn.push(performance.now() - clickedAt);
       s.decodeMs.push(r.decodeMs);
     } catch (err) {
+      promptsInFlight.current = Math.max(0, promptsInFlight.current - 1);
       setNotice({ tone: "error", text: `SAM could not answer: ${errorMessage(err)}` });
     }
-  }, [dispatch, draw, labelColor, setDraftLayer]);
+  }, [dispatch, draw, labelColor, renderDraft, setDraftLayer]);
 
   const hoverPreview = useCallback(async (x: number, y: number) => {
     const client = clientRef.current;
@@ -368,8 +388,9 @@ export function Annotator(props: AnnotatorProps) {
   const finishDraft = useCallback(async () => {
     dispatch({ type: "reset" });
     layers.current.hover = null;
-    await clientRef.current?.call("forgetResults", {});
     await renderDraft();
+    // Queued in the worker before any later click's run, so it never drops a newer result.
+    await clientRef.current?.call("forgetResults", {});
   }, [dispatch, renderDraft]);
 
   const save = useCallback(async (asNew = false) => {
@@ -403,17 +424,21 @@ export function Annotator(props: AnnotatorProps) {
             };
       }
       await submit(entry);
+      // Saved from this page after all (signed in again in another tab): the kept copies must not be replayed.
+      for (const key of keptKeys.current.splice(0)) dropPending(localStorage, key);
       statsObject().saved++;
       await finishDraft();
       await refreshMasks();
       setNotice({ tone: "info", text: target ? "Mask updated." : "Mask saved." });
+      router.refresh();
     } catch (err) {
       const code = errorCode(err);
       if (code === "UNAUTHORIZED" && entry) {
         keepPending(localStorage, entry);
+        keptKeys.current.push(entry.key);
         setNotice({ tone: "error", signIn: true, text: "Your session has expired. The mask is kept in this browser and will be saved when you sign in again." });
       } else if (code === "CONFLICT") {
-        if (entry) keepPending(localStorage, { ...entry, key: `conflict:${entry.key}` });
+        // The draft stays on the page; the annotator decides (a silent retry would overwrite or duplicate).
         setNotice({ tone: "error", conflict: true, text: `Someone changed this mask after you opened it, so it was not overwritten: ${errorMessage(err)} Your edit is still here: save it as a new mask, or discard it and reload.` });
       } else {
         setNotice({ tone: "error", text: `Not saved: ${errorMessage(err)}` });
@@ -421,7 +446,7 @@ export function Annotator(props: AnnotatorProps) {
     } finally {
       setSaving(false);
     }
-  }, [finishDraft, image.id, projectId, refreshMasks, saving, stage, submit, userId]);
+  }, [finishDraft, image.id, projectId, refreshMasks, router, saving, stage, submit, userId]);
 
   const saveAsNew = useCallback(async () => {
     // The conflicting draft becomes a new mask; the copy kept for safety is no longer needed afterwards.
@@ -437,10 +462,11 @@ export function Annotator(props: AnnotatorProps) {
       await finishDraft();
       await refreshMasks();
       setNotice({ tone: "info", text: "Mask deleted." });
+      router.refresh();
     } catch (err) {
       setNotice({ tone: "error", text: `Not deleted: ${errorMessage(err)}` });
     }
-  }, [finishDraft, projectId, refreshMasks]);
+  }, [finishDraft, projectId, refreshMasks, router]);
 
   const openMask = useCallback(async (maskId: string) => {
     const m = masksRef.current.find((x) => x.id === maskId);
