@@ -10,6 +10,7 @@ import { enqueueJob } from "../src/queue/enqueue.ts";
 import { cancelJob, retryJob } from "../src/queue/control.ts";
 import { startWorkers, type Workers } from "../src/queue/workers.ts";
 import { DEAD_LETTER_QUEUE } from "../src/queue/queues.ts";
+import { reconcileJobs } from "../src/queue/reconcile.ts";
 import { JobParamsError, JobStateError } from "../src/errors.ts";
 import { createProject, createTestServices, waitForJob, type TestServices } from "./support/services.ts";
 import { writeImages } from "./support/images.ts";
@@ -187,6 +188,34 @@ describe("cancellation and shutdown", () => {
     expect(await services.prisma.image.count({ where: { projectId } })).toBe(10);
     const items = await services.prisma.jobItem.groupBy({ by: ["status"], where: { jobId: job.id }, _count: { _all: true } });
     expect(items).toEqual([{ status: "DONE", _count: { _all: 10 } }]);
+  });
+});
+
+describe("reconcileJobs", () => {
+  it("puts rows whose worker died between queue and row back in step with the queue", async () => {
+    await writeImages(folder, 1);
+    const stale = new Date(Date.now() - 60_000);
+    const make = async () => {
+      const job = await enqueueJob(services, { type: "INGEST", projectId, params: { source: { kind: "folder", path: folder } } });
+      await services.prisma.job.update({ where: { id: job.id }, data: { status: "RUNNING", heartbeatAt: stale } });
+      return job;
+    };
+    const waiting = await make(); // queue job still created: the worker died before the queue noticed
+    const cancelled = await make();
+    await services.queue.cancel(cancelled.queueName!, cancelled.queueJobId!);
+    const vanished = await make();
+    await services.queue.deleteJob(vanished.queueName!, vanished.queueJobId!);
+    const fresh = await enqueueJob(services, { type: "INGEST", projectId, params: { source: { kind: "folder", path: folder } } });
+    await services.prisma.job.update({ where: { id: fresh.id }, data: { status: "RUNNING", heartbeatAt: new Date() } });
+
+    expect(await reconcileJobs(services)).toBeGreaterThanOrEqual(3);
+    const status = async (id: string) => (await services.prisma.job.findUniqueOrThrow({ where: { id } })).status;
+    expect(await status(waiting.id)).toBe("QUEUED");
+    expect(await status(cancelled.id)).toBe("CANCELLED");
+    expect(await status(vanished.id)).toBe("FAILED");
+    expect(await status(fresh.id)).toBe("RUNNING"); // heartbeat is recent: a live worker holds it
+    for (const j of [waiting, fresh]) await services.queue.cancel(j.queueName!, j.queueJobId!);
+    await services.prisma.job.updateMany({ where: { id: { in: [waiting.id, fresh.id] } }, data: { status: "CANCELLED" } });
   });
 });
 
