@@ -11,7 +11,8 @@ import type { Edit } from "../raster/edits.ts";
 import { hasShape, newSession, promptRequest, promptsRecord, reduce, shapeChanged, type Action, type Box, type DraftState, type Session } from "../state/draft.ts";
 import { commandFor, type Command } from "../state/shortcuts.ts";
 import { fitView, panBy, toImage, zoomAt, type View } from "../view/transform.ts";
-import { DecoderClient } from "../worker/decoder-client.ts";
+import type { DecoderClient } from "../worker/decoder-client.ts";
+import { acquireDecoder, releaseDecoder } from "../worker/shared-decoder.ts";
 import type { DraftShape, RenderResult } from "../worker/protocol.ts";
 import styles from "./annotator.module.css";
 import { HelpOverlay } from "./help-overlay.tsx";
@@ -243,8 +244,7 @@ export function Annotator(props: AnnotatorProps) {
   useEffect(() => {
     const api = createApi();
     apiRef.current = api;
-    const client = DecoderClient.start();
-    clientRef.current = client;
+    let client: DecoderClient | null = null;
     let cancelled = false;
     const stats = statsObject();
     stats.phase = "loading";
@@ -289,10 +289,13 @@ export function Annotator(props: AnnotatorProps) {
       try {
         const decoder = await api.images.decoder.query({ projectId });
         const threads = requestedThreads();
-        const [init, bytes] = await Promise.all([
-          client.call("init", { decoderUrl: decoder.decoderUrl, modelId: decoder.modelVersionId, threads, wasmPaths: "/ort/" }),
-          loadEmbedding(decoder.modelVersionId),
-        ]);
+        if (cancelled) return;
+        const shared = acquireDecoder(`${decoder.modelVersionId}|${threads}`, (c) =>
+          c.call("init", { decoderUrl: decoder.decoderUrl, modelId: decoder.modelVersionId, threads, wasmPaths: "/ort/" }),
+        );
+        client = shared.client;
+        clientRef.current = client;
+        const [init, bytes] = await Promise.all([shared.init, loadEmbedding(decoder.modelVersionId)]);
         if (cancelled) return;
         stats.threads = init.threads;
         stats.crossOriginIsolated = init.crossOriginIsolated;
@@ -313,7 +316,7 @@ export function Annotator(props: AnnotatorProps) {
     })();
     return () => {
       cancelled = true;
-      client.terminate();
+      if (client) releaseDecoder(client);
       clientRef.current = null;
     };
     // Opening another image remounts the page; the props of one image do not change.
@@ -557,7 +560,7 @@ export function Annotator(props: AnnotatorProps) {
         const target = cmd === "next-image" ? props.neighbors.next[0] : props.neighbors.previous;
         if (!target) return;
         if (hasShape(sessionRef.current.present) && !window.confirm("Leave this image without saving the mask?")) return;
-        router.push(`/projects/${projectId}/annotate/${target.id}`);
+        router.push(`/projects/${projectId}/annotate/${target.id}${window.location.search}`);
         return;
       }
     }
