@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { openBrowser, screenshot, signIn, startTestServer, type TestServer } from "./harness.ts";
 
+// Each test's steps wait at most 60 s; a loaded machine can make the whole test slower than that.
 const ANNOTATOR = { email: "annotator@demo.local", password: "annotator-demo-password" };
 
 interface Stats {
@@ -75,6 +76,15 @@ it("annotates an image with clicks and a box, saves, and shows the masks after a
     await expect.poll(async () => (await stats(page)).clickToDrawn.length, { timeout: 15_000 }).toBe(1);
     s = await stats(page);
     expect(s.candidates).toBe(3);
+    // Undo and redo the click.
+    const drawn = s.draftArea;
+    await page.keyboard.press("Control+z");
+    await expect.poll(async () => page.getByTestId("draft-info").textContent()).toContain("0 points");
+    expect((await stats(page)).draftArea).toBe(0);
+    await page.keyboard.press("Control+Shift+z");
+    await expect.poll(async () => page.getByTestId("draft-info").textContent()).toContain("1 point ");
+    await expect.poll(async () => (await stats(page)).draftArea).toBe(drawn);
+    s = await stats(page);
     // Cycling candidates changes the choice (and, for this random model, the drawn pixels of some).
     const areas = new Set<number>([s.draftArea]);
     const first = s.candidateIndex;
@@ -119,6 +129,20 @@ it("annotates an image with clicks and a box, saves, and shows the masks after a
     await expect.poll(async () => page.getByTestId("mask-count").textContent(), { timeout: 15_000 }).toBe("2");
     await screenshot(page, "annotator");
 
+    // Hover preview (P toggles it) and the shortcut help.
+    await page.keyboard.press("p");
+    for (const f of [0.3, 0.45, 0.6]) {
+      await page.mouse.move(...(await canvasPoint(page, f, f)), { steps: 3 });
+      await page.waitForTimeout(150);
+    }
+    await expect.poll(async () => (await stats(page)).hovers, { timeout: 15_000 }).toBeGreaterThan(0);
+    await page.keyboard.press("p");
+    await page.keyboard.press("?");
+    await page.getByRole("dialog", { name: "Keyboard shortcuts" }).waitFor();
+    expect(await page.getByTestId("shortcuts").locator("tr").count()).toBeGreaterThan(15);
+    await screenshot(page, "annotator-help");
+    await page.getByRole("button", { name: "Close" }).click();
+
     // The rows carry clicks and time; a reload shows both masks.
     const rows = await page.evaluate(async ({ projectId, imageId }) => {
       const input = encodeURIComponent(JSON.stringify({ json: { projectId, imageId } }));
@@ -138,7 +162,7 @@ it("annotates an image with clicks and a box, saves, and shows the masks after a
   } finally {
     await close();
   }
-});
+}, 150_000);
 
 async function trpc<T>(page: Page, procedure: string, input: unknown, method: "GET" | "POST"): Promise<{ status: number; data: T }> {
   return page.evaluate(async ({ procedure, input, method }) => {
@@ -197,6 +221,14 @@ it("keeps the draft on a conflict and across an expired session, and deletes a s
     expect(await count()).toBe(start + 2);
     expect(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith("annotator:pending:")).length)).toBe(0);
 
+    // Relabel a selected mask with a number key: the row keeps its shape and gets the label.
+    await page.getByTestId("mask-list").locator("button").first().click();
+    await page.keyboard.press("4");
+    await page.keyboard.press("Enter");
+    await expect.poll(() => page.getByTestId("notice").textContent(), { timeout: 15_000 }).toContain("Mask updated");
+    const relabelled = await trpc<{ id: string; labelClassId: string; version: number }[]>(page, "masks.list", { projectId, imageId }, "GET");
+    expect(relabelled.data.find((m) => m.id === first.id)).toMatchObject({ labelClassId: labels.data[3]!.id, version: first.version + 2 });
+
     // Select and delete.
     await page.getByTestId("mask-list").locator("button").last().click();
     await page.keyboard.press("Delete");
@@ -204,4 +236,4 @@ it("keeps the draft on a conflict and across an expired session, and deletes a s
   } finally {
     await close();
   }
-});
+}, 150_000);

@@ -9,6 +9,7 @@ import { cachedEmbedding, fetchEmbedding, isCached } from "../data/embedding-cac
 import { dropPending, keepPending, listPending, type PendingSave } from "../data/pending-saves.ts";
 import type { Edit } from "../raster/edits.ts";
 import { hasShape, newSession, promptRequest, promptsRecord, reduce, shapeChanged, type Action, type Box, type DraftState, type Session } from "../state/draft.ts";
+import { LIVE_MASK_STATUSES } from "../state/live-masks.ts";
 import { commandFor, type Command } from "../state/shortcuts.ts";
 import { fitView, panBy, toImage, zoomAt, type View } from "../view/transform.ts";
 import type { DecoderClient } from "../worker/decoder-client.ts";
@@ -54,15 +55,18 @@ export interface AnnotatorStats {
   candidates: number;
   candidateIndex: number;
   saved: number;
+  /** Hover previews drawn. */
+  hovers: number;
 }
 
 const DEFAULT_COLOR = "#00b7ff";
+
 const DRAG_THRESHOLD_PX = 5;
 const PRELOAD_COUNT = 2;
 
 function statsObject(): AnnotatorStats {
   const w = window as unknown as { __annotator?: AnnotatorStats };
-  w.__annotator ??= { phase: "loading", readyAt: null, threads: 0, crossOriginIsolated: false, clickToDrawn: [], decodeMs: [], draftArea: 0, candidates: 0, candidateIndex: 0, saved: 0 };
+  w.__annotator ??= { phase: "loading", readyAt: null, threads: 0, crossOriginIsolated: false, clickToDrawn: [], decodeMs: [], draftArea: 0, candidates: 0, candidateIndex: 0, saved: 0, hovers: 0 };
   return w.__annotator;
 }
 
@@ -230,6 +234,7 @@ export function Annotator(props: AnnotatorProps) {
       const req = promptRequest(withHover);
       const r = await client.call("predict", { ...req, keep: false, render: { index: req.multimask ? "best" : 0, draft: { baseMaskId: null, edits: [] }, color: "#ffffff" } });
       if (r.render && optsRef.current.hoverOn) {
+        statsObject().hovers++;
         layers.current.hover = putLayer(layers.current.hover ?? document.createElement("canvas"), r.render.rgba, r.render.width, r.render.height);
         scheduleDraw();
       }
@@ -358,7 +363,7 @@ export function Annotator(props: AnnotatorProps) {
     const api = apiRef.current;
     const client = clientRef.current;
     if (!api || !client) return;
-    const rows = (await api.masks.list.query({ projectId, imageId: image.id })) as MaskRow[];
+    const rows = (await api.masks.list.query({ projectId, imageId: image.id, statuses: [...LIVE_MASK_STATUSES] })) as MaskRow[];
     setMasks(rows);
     await client.call("setMasks", { masks: rows.map((m) => ({ id: m.id, rle: m.rle, color: labelColor(m.labelClassId) })) });
     await renderOthers();

@@ -1,4 +1,5 @@
 import Link from "next/link";
+import { LIVE_MASK_STATUSES } from "@/annotator/state/live-masks.ts";
 import { Annotator } from "@/annotator/ui/annotator.tsx";
 import type { MaskRow } from "@/annotator/ui/side-panel.tsx";
 import { load, requireSession } from "@/server/page-session.ts";
@@ -12,7 +13,7 @@ export default async function AnnotatePage({ params }: Params) {
   const { caller, user } = await requireSession(`/projects/${id}/annotate/${imageId}`);
   const [image, masks, labels, neighbors] = await Promise.all([
     load(caller.images.get({ projectId: id, imageId })),
-    load(caller.masks.list({ projectId: id, imageId })),
+    load(caller.masks.list({ projectId: id, imageId, statuses: [...LIVE_MASK_STATUSES] })),
     load(caller.projects.labels.list({ projectId: id, includeArchived: true })),
     load(caller.images.neighbors({ projectId: id, imageId, after: 3 })),
   ]);
