@@ -8,3 +8,4 @@ export * from "./builder/index.ts";
 export * from "./mask/index.ts";
 // The builder has its own copies of these for in-graph preprocessing; the root exports the image module's.
 export { PIXEL_MEAN, PIXEL_STD, resizedSize } from "./image/index.ts";
+export * from "./amg/index.ts";
