@@ -1,6 +1,5 @@
 // The embed job: runs the model's image encoder on images that lack an embedding for it and stores the
 // compact (float16) embedding. Idempotent: one embedding per (image, model), content-addressed key.
-import { encodeEmbedding } from "@data-engine/sam-core";
 import type { Services } from "../../services.ts";
 import type { JobContext } from "../../queue/context.ts";
 import { PermanentJobError } from "../../errors.ts";
@@ -8,10 +7,9 @@ import { loadPredictor } from "../../models/load.ts";
 import { decodeStoredRgb } from "../ingest/normalise.ts";
 import type { JsonObject } from "../types.ts";
 import type { EmbedParams } from "./params.ts";
+import { computeAndStoreEmbedding, upsertEmbeddingRow } from "./store.ts";
 
-export function embeddingKey(projectId: string, modelVersionId: string, imageId: string): string {
-  return `projects/${projectId}/embeddings/${modelVersionId}/${imageId}.sam`;
-}
+export { embeddingKey } from "./store.ts";
 
 export async function resolveModelVersionId(services: Services, projectId: string, requested?: string): Promise<string> {
   if (requested) {
@@ -56,23 +54,10 @@ export async function runEmbed(ctx: JobContext<EmbedParams>): Promise<JsonObject
     done++;
     try {
       const rgb = await decodeStoredRgb(await services.storage.getBytes(image.storageKey));
-      const embedding = await predictor.setImage(rgb);
-      const blob = encodeEmbedding(embedding, { dtype: "float16" });
-      const key = embeddingKey(projectId, modelVersionId, image.id);
-      await services.storage.put(key, blob, { contentType: "application/octet-stream" });
-      const row = {
-        storageKey: key,
-        dtype: "float16",
-        shape: [...embedding.shape],
-        inputSize: embedding.inputSize,
-        sizeBytes: blob.byteLength,
-      };
+      const { row } = await computeAndStoreEmbedding(services, predictor, { projectId, modelVersionId, imageId: image.id }, rgb);
+      const key = row.storageKey;
       await prisma.$transaction(async (tx) => {
-        await tx.embedding.upsert({
-          where: { imageId_modelVersionId: { imageId: image.id, modelVersionId } },
-          create: { imageId: image.id, modelVersionId, ...row },
-          update: row,
-        });
+        await upsertEmbeddingRow(tx, image.id, modelVersionId, row);
         await tx.jobItem.upsert({
           where: { jobId_key: { jobId: job.id, key: image.id } },
           create: { jobId: job.id, key: image.id, status: "DONE", result: { key } },
