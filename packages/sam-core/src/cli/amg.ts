@@ -78,16 +78,22 @@ export async function amgCommand(p: Parsed, io: Io): Promise<void> {
 
   const backend = createNodeBackend();
   const dec = await readModelFile(decoderPath);
-  const decoder = await createOrtAmgDecoder({ backend, decoder: dec.model, externalData: dec.externalData, sessionOptions: { threads } });
+  const enc = encoderPath ? await readModelFile(encoderPath) : undefined;
+  // The same id the predictor and `embed` give this encoder (external-data files included), so crop
+  // embeddings and a passed --embedding are checked against one identity.
+  const modelId = enc ? await modelIdFromBytes(enc.model, enc.externalData) : undefined;
+  const decoder = await createOrtAmgDecoder({
+    backend,
+    decoder: dec.model,
+    externalData: dec.externalData,
+    sessionOptions: { threads },
+    modelId,
+  });
   try {
     const image = await decodeImage(new Uint8Array(await readFile(imagePath)));
     const embedding = embeddingPath ? decodeEmbedding(new Uint8Array(await readFile(embeddingPath))) : undefined;
     let encodeCrop;
-    if (encoderPath) {
-      const enc = await readModelFile(encoderPath);
-      const modelId = await modelIdFromBytes(enc.model);
-      encodeCrop = cropEncoder(image, (crop) => encodeImage(backend, enc.model, enc.externalData, crop, modelId));
-    }
+    if (enc) encodeCrop = cropEncoder(image, (crop) => encodeImage(backend, enc.model, enc.externalData, crop, modelId));
     const result = await generateMasks(
       {
         height: image.height,

@@ -7,6 +7,10 @@ import { buildDecoderOnnx, initDecoderWeights, samConfig } from "../../src/build
 import { buildEncoderOnnx } from "../../src/builder/encoder/graph.ts";
 import { amgCommand } from "../../src/cli/amg.ts";
 import { UsageError } from "../../src/cli/errors.ts";
+import { writeSerializedModel } from "../../src/builder/onnx/write-node.ts";
+import { encodeEmbedding } from "../../src/embedding/codec.ts";
+import { createNodeBackend, decodeImage, readModelFile } from "../../src/node.ts";
+import { encodeImage } from "../../src/predictor/encode-image.ts";
 import { rleArea } from "../../src/mask/rle-ops.ts";
 import type { CocoRle } from "../../src/mask/types.ts";
 
@@ -46,6 +50,35 @@ describe("sam-core amg", () => {
     }
     expect(doc.annotations.map((a) => a.id)).toEqual(doc.annotations.map((_, i) => i + 1));
     expect(lines.at(-1)).toMatch(/mask\(s\) from 16 prompts \(throughput decoder, 1 runs\)/);
+  });
+
+  it("identifies an external-data encoder as embed does: its embedding is accepted, another model's refused", async () => {
+    const encPath = join(dir, "encoder-ext.onnx");
+    writeSerializedModel(encPath, buildEncoderOnnx(cfg.encoder, { seed: 5, externalData: true, externalDataFile: "encoder-ext.onnx.data" }));
+    const enc = await readModelFile(encPath);
+    expect(enc.externalData.length).toBe(1);
+    // What `embed` writes: encodeImage derives the id from the .onnx bytes and the side file.
+    const emb = await encodeImage(createNodeBackend(), enc.model, enc.externalData, await decodeImage(new Uint8Array(readFileSync(IMAGE))));
+    const run = (embPath: string) =>
+      amgCommand(
+        {
+          values: {
+            decoder: join(dir, "decoder-throughput.onnx"),
+            encoder: encPath,
+            embedding: embPath,
+            out: join(dir, "masks-ext.json"),
+            "points-per-side": "2",
+            threads: "1",
+            quiet: true,
+          },
+          positionals: [IMAGE],
+        },
+        { out: () => {} },
+      );
+    writeFileSync(join(dir, "emb.bin"), encodeEmbedding(emb));
+    await run(join(dir, "emb.bin"));
+    writeFileSync(join(dir, "emb-other.bin"), encodeEmbedding({ ...emb, modelId: "sha256:0123456789abcdef" }));
+    await expect(run(join(dir, "emb-other.bin"))).rejects.toThrow(/computed by model "sha256:0123456789abcdef"/);
   });
 
   it("usage errors name the problem", async () => {
