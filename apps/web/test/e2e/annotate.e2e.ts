@@ -18,6 +18,7 @@ interface Stats {
   candidates: number;
   candidateIndex: number;
   saved: number;
+  hovers: number;
 }
 
 let server: TestServer;
