@@ -1,6 +1,7 @@
 import { SamBuilderError } from "./errors.ts";
 import type { GraphBuilder, Value } from "./onnx/graph.ts";
 import * as ops from "./onnx/ops.ts";
+import { DynamicQuantMatMul } from "./onnx/quantize.ts";
 import { transpose2d, type WeightMap } from "./weights.ts";
 
 /**
@@ -12,12 +13,47 @@ import { transpose2d, type WeightMap } from "./weights.ts";
 export class ParamStore {
   private readonly cache = new Map<string, Value>();
   private matmulCounter = 1000;
+  private readonly quant: DynamicQuantMatMul | null;
 
+  /** With `quantize`, every MatMul against a constant 2-D weight is emitted as onnxruntime's dynamic uint8 form. */
   constructor(
     private readonly g: GraphBuilder,
     private readonly weights: WeightMap,
     private readonly torchStyle: boolean,
-  ) {}
+    quantize = false,
+  ) {
+    this.quant = quantize ? new DynamicQuantMatMul(g) : null;
+  }
+
+  private torchMatMulName(): string {
+    let tname: string;
+    do tname = `onnx::MatMul_${this.matmulCounter++}`;
+    while (this.g.has(tname) || this.g.has(`${tname}_quantized`));
+    return tname;
+  }
+
+  /**
+   * `x @ W` for a constant 2-D parameter stored as-is (W = `name`, [in, out]), e.g. the Fourier
+   * gaussian matrix; quantized when the store quantizes.
+   */
+  matMulConst(x: Value, name: string): Value {
+    const t = this.tensor(name);
+    if (t.shape.length !== 2) throw new SamBuilderError(`${name} must be 2-D, got [${t.shape}]`);
+    if (!this.quant) return ops.matMul(this.g, x, this.get(name));
+    return this.quant.matMul(x, name, t.shape as [number, number], t.data);
+  }
+
+  /** `x @ W^T` for Linear `prefix` (weight [out, in]). */
+  linearMatMul(x: Value, prefix: string): Value {
+    if (!this.quant) return ops.matMul(this.g, x, this.linearWeightT(prefix));
+    const name = `${prefix}.weight`;
+    const t = this.tensor(name);
+    if (t.shape.length !== 2) throw new SamBuilderError(`${name} must be 2-D, got [${t.shape}]`);
+    const [out, inp] = t.shape as [number, number];
+    // Quantized weights are stored [in, out] as onnxruntime finds them after torch.onnx's transpose.
+    const base = this.torchStyle ? this.torchMatMulName() : name;
+    return this.quant.matMul(x, base, [inp, out], transpose2d(t.data, out, inp));
+  }
 
   private tensor(name: string) {
     const t = this.weights.get(name);
@@ -45,16 +81,13 @@ export class ParamStore {
     if (t.shape.length !== 2) throw new SamBuilderError(`${name} must be 2-D, got [${t.shape}]`);
     if (!this.torchStyle) return ops.transpose(this.g, this.get(name), [1, 0]);
     const [out, inp] = t.shape as [number, number];
-    let tname: string;
-    do tname = `onnx::MatMul_${this.matmulCounter++}`;
-    while (this.g.has(tname));
-    return this.g.initFloat(tname, [inp, out], transpose2d(t.data, out, inp));
+    return this.g.initFloat(this.torchMatMulName(), [inp, out], transpose2d(t.data, out, inp));
   }
 }
 
 /** PyTorch Linear on the last axis: `x @ W^T + b`, as torch.onnx emits it (MatMul then Add). */
 export function linear(g: GraphBuilder, p: ParamStore, prefix: string, x: Value): Value {
-  return ops.add(g, ops.matMul(g, x, p.linearWeightT(prefix)), p.get(`${prefix}.bias`));
+  return ops.add(g, p.linearMatMul(x, prefix), p.get(`${prefix}.bias`));
 }
 
 /** segment-anything's MLP: Linear layers with ReLU between them (none after the last). */

@@ -24,6 +24,12 @@ export interface DecoderBuildOptions {
   torchStyleNames?: boolean;
   /** Offset of the stability score thresholds (official default 1.0). */
   stabilityScoreOffset?: number;
+  /**
+   * `dynamic-uint8`: every MatMul against a constant 2-D weight (Linear layers, the Fourier gaussian
+   * matrix) in the form of onnxruntime's `quantize_dynamic(per_channel=False, reduce_range=False,
+   * weight_type=QUInt8)`, as the official quantized export ships. Inputs and outputs are unchanged.
+   */
+  quantize?: "none" | "dynamic-uint8";
 }
 
 const GAUSSIAN = "prompt_encoder.pe_layer.positional_encoding_gaussian_matrix";
@@ -123,7 +129,7 @@ function embedPoints(g: GraphBuilder, p: ParamStore, c: DecoderConfig, coords: V
     const centred = ops.sub(g, ops.mul(g, unit, g.constF(2, [])), g.constF(1, []));
     const proj = ops.mul(
       g,
-      ops.matMul(g, centred, p.get(`${pe}.pe_layer.positional_encoding_gaussian_matrix`)),
+      p.matMulConst(centred, `${pe}.pe_layer.positional_encoding_gaussian_matrix`),
       g.constF(2 * Math.PI, []),
     );
     let emb = ops.concat(g, [ops.sin(g, proj), ops.cos(g, proj)], -1);
@@ -249,7 +255,14 @@ function postprocess(g: GraphBuilder, c: DecoderConfig, masks: Value, origSize: 
   });
 }
 
-function layoutNote(torchStyle: boolean): string {
+function layoutNote(torchStyle: boolean, quantized: boolean): string {
+  const q = quantized
+    ? "; constant MatMul weights are uint8 [in,out] `<base>_quantized` with `<base>_scale`/`<base>_zero_point` (onnxruntime dynamic quantization)"
+    : "";
+  return layout(torchStyle) + q;
+}
+
+function layout(torchStyle: boolean): string {
   return torchStyle
     ? "Linear weights: transposed [in,out] initializers named onnx::MatMul_<n>; all other parameters by reference name in PyTorch layout"
     : "every parameter is an initializer named by its segment-anything reference name, PyTorch layout (Linear [out,in], Conv [out,in,kh,kw], ConvTranspose [in,out,kh,kw])";
@@ -281,8 +294,11 @@ export function buildDecoderOnnx(
   if (gelu !== "erf" && gelu !== "tanh")
     throw new SamBuilderError(`opts.gelu must be "erf" or "tanh", got "${String(gelu)}"`);
   const offset = opts.stabilityScoreOffset ?? 1;
+  const quantize = opts.quantize ?? "none";
+  if (quantize !== "none" && quantize !== "dynamic-uint8")
+    throw new SamBuilderError(`opts.quantize must be "none" or "dynamic-uint8", got "${String(quantize)}"`);
   const g = new GraphBuilder(opts.opset ?? 17);
-  const p = new ParamStore(g, weights, opts.torchStyleNames ?? false);
+  const p = new ParamStore(g, weights, opts.torchStyleNames ?? false, quantize === "dynamic-uint8");
   const d = c.transformerDim;
   const s = c.embeddingSize;
   const k = c.numMultimaskOutputs + 1;
@@ -334,12 +350,13 @@ export function buildDecoderOnnx(
   const role = variant === "public" ? "decoder" : "decoder-throughput";
   return serializeModel(g, {
     graphName: role,
-    metadata: samMetadata(role, c, layoutNote(opts.torchStyleNames ?? false), {
+    metadata: samMetadata(role, c, layoutNote(opts.torchStyleNames ?? false, quantize === "dynamic-uint8"), {
       variant,
       returnSingleMask: opts.returnSingleMask ?? false,
       returnExtraMetrics: opts.returnExtraMetrics ?? false,
       useStabilityScore: opts.useStabilityScore ?? false,
       gelu,
+      quantize,
     }),
   });
 }

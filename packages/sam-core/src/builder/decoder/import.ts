@@ -6,6 +6,8 @@ import { META } from "../metadata.ts";
 import { readModel, tensorToFloat32, type ExternalDataReader, type ReadModel } from "../onnx/read.ts";
 import { numel, transpose2d, type ParamSpec, type Tensor, type WeightMap } from "../weights.ts";
 import { denseImagePe } from "./dense-pe.ts";
+import { dequantizeModel } from "./dequantize.ts";
+import { gaussianFromDensePe } from "./gaussian-from-pe.ts";
 import { decoderParamSpecs } from "./params.ts";
 
 export interface ImportedDecoder {
@@ -15,6 +17,8 @@ export interface ImportedDecoder {
   metadata: Record<string, string>;
   /** How each parameter was found: by name, or by graph position (and from which initializer). */
   sources: Map<string, string>;
+  /** The file was quantized (uint8 MatMul weights); its weights were dequantized to float. */
+  quantized: boolean;
 }
 
 const FLOAT_TYPES: number[] = [
@@ -155,7 +159,8 @@ export function importDecoderWeights(
   bytes: Uint8Array,
   opts: { externalData?: ExternalDataReader } = {},
 ): ImportedDecoder {
-  const m = readModel(bytes);
+  const dq = dequantizeModel(readModel(bytes), opts.externalData);
+  const m = dq.model;
   const config = configFromMetadata(m) ?? inferConfig(m);
   try {
     validateDecoderConfig(config);
@@ -276,10 +281,18 @@ export function importDecoderWeights(
   }
 
   // A constant dense PE must be the one the gaussian matrix implies, or the rebuilt model would differ.
-  const gaussian = weights.get("prompt_encoder.pe_layer.positional_encoding_gaussian_matrix")!.data;
+  const gaussianName = "prompt_encoder.pe_layer.positional_encoding_gaussian_matrix";
+  let gaussian = weights.get(gaussianName)!.data;
+  const gaussianFrom = sources.get(gaussianName)?.replace(/^[^:]*:/, "") ?? gaussianName;
   for (const t of m.initializers.values()) {
     if (!FLOAT_TYPES.includes(t.dataType) || !isDensePe(t)) continue;
     const have = tensorToFloat32(t, opts.externalData);
+    if (dq.steps.has(gaussianFrom)) {
+      // A quantized gaussian is off by up to half a step; the float dense PE still holds it exactly.
+      gaussian = gaussianFromDensePe(config, have, gaussian);
+      weights.set(gaussianName, { shape: [2, d / 2], data: gaussian });
+      sources.set(gaussianName, `dense-pe:${t.name}`);
+    }
     const want = denseImagePe(config, gaussian);
     let worst = 0;
     for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(have[i]! - want[i]!));
@@ -289,5 +302,5 @@ export function importDecoderWeights(
       );
     }
   }
-  return { config, weights, metadata: m.metadata, sources };
+  return { config, weights, metadata: m.metadata, sources, quantized: dq.quantized };
 }

@@ -1,7 +1,7 @@
 import { SamBuilderError } from "../errors.ts";
 
 /** Element types the builder emits (a deliberately small subset of ONNX's). */
-export type ElemType = "float32" | "int64" | "int32" | "bool";
+export type ElemType = "float32" | "int64" | "int32" | "bool" | "uint8";
 
 /** A static size, or a symbolic name for a dynamic one. */
 export type Dim = number | string;
@@ -121,6 +121,14 @@ export class GraphBuilder {
       dims: [...dims],
       bytes: bytesOf(data),
     });
+    return { name };
+  }
+
+  initUint8(name: string, dims: number[], data: Uint8Array<ArrayBuffer>): Value {
+    if (data.length !== product(dims)) {
+      throw new SamBuilderError(`initializer ${name}: ${data.length} values do not fill shape [${dims}]`);
+    }
+    this.initializers.push({ name: this.claim(name), elemType: "uint8", dims: [...dims], bytes: bytesOf(data) });
     return { name };
   }
 

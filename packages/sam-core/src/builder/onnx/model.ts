@@ -50,6 +50,7 @@ const DATA_TYPE: Record<ElemType, TensorProto_DataType> = {
   int64: TensorProto_DataType.INT64,
   int32: TensorProto_DataType.INT32,
   bool: TensorProto_DataType.BOOL,
+  uint8: TensorProto_DataType.UINT8,
 };
 
 /** Tensors smaller than this stay inline even with external data (as onnx's own saver does). */
