@@ -7,6 +7,9 @@ import { embedParams, type EmbedParams } from "./embed/params.ts";
 import { resolveModelVersionId, runEmbed } from "./embed/handler.ts";
 import { exportParams, type ExportParams } from "./export/params.ts";
 import { runExport } from "./export/handler.ts";
+import { generateParams, type GenerateParams } from "./generate/params.ts";
+import { runGenerate } from "./generate/handler.ts";
+import { preflightGeneration } from "./generate/plan.ts";
 import { JobParamsError, PermanentJobError } from "../errors.ts";
 import { stat } from "node:fs/promises";
 
@@ -45,10 +48,19 @@ const exportJob: JobDefinition<ExportParams> = {
   run: runExport,
 };
 
+const generate: JobDefinition<GenerateParams> = {
+  type: "GENERATE",
+  params: generateParams,
+  projectScoped: true,
+  preflight: (services, params, projectId) => preflightGeneration(services, projectId!, params),
+  run: runGenerate,
+};
+
 const DEFINITIONS: Partial<Record<JobType, JobDefinition<never>>> = {
   INGEST: ingest as JobDefinition<never>,
   EMBED: embed as JobDefinition<never>,
   EXPORT: exportJob as JobDefinition<never>,
+  GENERATE: generate as JobDefinition<never>,
 };
 
 export const SUPPORTED_JOB_TYPES = Object.keys(DEFINITIONS) as JobType[];

@@ -11,6 +11,7 @@ export const QUEUE_NAMES = {
   embed: "embed",
   embedPriority: "embed-priority",
   export: "export",
+  generate: "generate",
 } as const;
 
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
@@ -26,6 +27,8 @@ export function queueFor(type: JobType, priority = 0): QueueName {
       return priority > 0 ? QUEUE_NAMES.embedPriority : QUEUE_NAMES.embed;
     case "EXPORT":
       return QUEUE_NAMES.export;
+    case "GENERATE":
+      return QUEUE_NAMES.generate;
     default:
       throw new Error(`Job type ${type} has no queue in this worker yet`);
   }
@@ -48,6 +51,7 @@ export const QUEUE_POLICIES: Record<QueueName, Omit<Queue, "name">> = {
   embed: batchPolicy,
   "embed-priority": { ...batchPolicy, retryDelay: 1, retryDelayMax: 30, expireInSeconds: 3600 },
   export: batchPolicy,
+  generate: batchPolicy,
 };
 
 /** Default number of jobs one worker process runs at once per queue. */
@@ -56,4 +60,5 @@ export const DEFAULT_CONCURRENCY: Record<QueueName, number> = {
   embed: 1,
   "embed-priority": 1,
   export: 1,
+  generate: 1,
 };

@@ -14,6 +14,7 @@ const QUEUE_TYPES: Record<QueueName, JobType> = {
   embed: "EMBED",
   "embed-priority": "EMBED",
   export: "EXPORT",
+  generate: "GENERATE",
 };
 
 export interface StartWorkersOptions {
