@@ -58,7 +58,7 @@ describe("data-engine CLI", () => {
     const bad = cli("project", "create", "--colour", "red");
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/Unknown option '--colour'/);
-    expect(cli("generate", "--project", "birds").code).toBe(69);
+    expect(cli("retrain", "--project", "birds").code).toBe(69);
   });
 
   // Database-backed commands run in this process through runCli (a spawned CLI spends most of its time

@@ -20,6 +20,8 @@ import { loadPredictor, releasePredictors } from "../src/models/load.ts";
 import { releaseAmgDecoders } from "../src/models/load-amg-decoder.ts";
 import { decodeStoredRgb } from "../src/jobs/ingest/normalise.ts";
 import { JobParamsError } from "../src/errors.ts";
+import { COMMANDS } from "../src/cli/commands.ts";
+import type { Output } from "../src/cli/output.ts";
 import { createProject, createTestServices, waitForJob, type TestServices } from "./support/services.ts";
 
 const SAMPLES = "/work/shared/samples";
@@ -244,6 +246,23 @@ describe("generate job", () => {
     await services.prisma.project.update({ where: { id: projectId }, data: { activeModelVersionId: null } });
     await expect(reject({})).rejects.toThrow(/no active model/);
     expect(await services.prisma.job.count()).toBe(jobsBefore);
+  });
+});
+
+describe("data-engine generate", () => {
+  it("queues a generation job with the flags as parameters, refusing bad ones", async () => {
+    const command = COMMANDS.find((c) => c.name === "generate")!;
+    const results: unknown[] = [];
+    const out: Output = { json: true, result: (v) => results.push(v), info: () => undefined, progress: () => undefined, endProgress: () => undefined };
+    const cli = { services, out, runHere: false };
+    await expect(command.run(cli, { project: "review", "points-per-side": "0", "no-wait": true }, [])).rejects.toThrow(/amg\.pointsPerSide/);
+    await expect(command.run(cli, { project: "review", "pred-iou": "high", "no-wait": true }, [])).rejects.toThrow(/--pred-iou must be a number/);
+    const code = await command.run(cli, { project: "review", mode: "auto", "points-per-side": "3", "pred-iou": "0.02", "no-wait": true }, []);
+    expect(code).toBe(0);
+    const job = results[0] as { id: string; type: string; params: unknown };
+    expect(job.type).toBe("GENERATE");
+    expect(job.params).toEqual({ mode: "auto", amg: { pointsPerSide: 3, predIouThresh: 0.02 } });
+    expect((await waitForJob(services, job.id)).status).toBe("SUCCEEDED");
   });
 });
 

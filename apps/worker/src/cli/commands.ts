@@ -259,12 +259,50 @@ export const COMMANDS: Command[] = [
   },
   {
     name: "generate",
-    summary: "automatic mask generation (not available yet)",
-    usage: "generate --project <slug>",
-    options: { project: { type: "string" } },
-    needsServices: false,
-    async run() {
-      throw new CliError("automatic mask generation jobs are not available in this version yet", EXIT.UNAVAILABLE);
+    summary: "automatic mask generation with the active model (masks proposed for review, or auto-accepted above the project's thresholds)",
+    usage:
+      "generate --project <slug> [--preset default|sa1b] [--mode review|auto] [--images <id,...>] [--statuses NEW,...] [--points-per-side N] [--pred-iou T] [--stability T] [--crop-layers N] [--follow | --no-wait]",
+    options: {
+      project: { type: "string" },
+      preset: { type: "string" },
+      mode: { type: "string" },
+      images: { type: "string" },
+      statuses: { type: "string" },
+      "points-per-side": { type: "string" },
+      "pred-iou": { type: "string" },
+      stability: { type: "string" },
+      "crop-layers": { type: "string" },
+      user: { type: "string" },
+      // Following is the default; the flag is accepted for symmetry with --no-wait.
+      follow: { type: "boolean" },
+      ...wait,
+    },
+    async run(cli, values) {
+      if (values.follow && values["no-wait"]) throw new CliError("give --follow or --no-wait, not both");
+      const project = await resolveProject(cli.services, str(values.project));
+      const num = (flag: string) => {
+        const raw = str(values[flag]);
+        if (raw === undefined) return undefined;
+        const n = Number(raw);
+        if (raw.trim() === "" || !Number.isFinite(n)) throw new CliError(`--${flag} must be a number, got "${raw}"`);
+        return n;
+      };
+      const amg = Object.fromEntries(
+        Object.entries({
+          pointsPerSide: num("points-per-side"),
+          predIouThresh: num("pred-iou"),
+          stabilityScoreThresh: num("stability"),
+          cropNLayers: num("crop-layers"),
+        }).filter(([, v]) => v !== undefined),
+      );
+      const params: Record<string, unknown> = {};
+      if (str(values.preset)) params.preset = str(values.preset);
+      if (str(values.mode)) params.mode = str(values.mode);
+      if (list(values.images)) params.imageIds = list(values.images);
+      if (list(values.statuses)) params.statuses = list(values.statuses)!.map((s) => s.toUpperCase());
+      if (Object.keys(amg).length) params.amg = amg;
+      const job = await enqueueJob(cli.services, { type: "GENERATE", projectId: project.id, params, createdById: await resolveUserId(cli.services, str(values.user)) });
+      return enqueueAndMaybeFollow(cli, values, job);
     },
   },
   {
