@@ -99,6 +99,7 @@ const POLICY: Record<string, { access: Access; input?: Input }> = {
   "models.activate": { access: "admin", input: (fx) => ({ ...P(fx), modelVersionId: fx.modelId }) },
 
   "exports.start": { access: "admin", input: (fx) => ({ ...P(fx), name: "export" }) },
+  "generate.start": { access: "admin", input: (fx) => ({ ...P(fx), mode: "review" }) },
   "exports.list": { access: { project: "REVIEWER" }, input: P },
   "exports.downloadUrl": { access: { project: "REVIEWER" }, input: (fx) => ({ ...P(fx), datasetVersionId: fx.datasetId }) },
   "exports.pendingJobs": { access: { project: "REVIEWER" }, input: P },

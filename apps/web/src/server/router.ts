@@ -1,6 +1,7 @@
 import { auditRouter } from "./routers/audit.ts";
 import { dashboardRouter } from "./routers/dashboard.ts";
 import { exportsRouter } from "./routers/exports.ts";
+import { generateRouter } from "./routers/generate.ts";
 import { healthRouter } from "./routers/health.ts";
 import { imagesRouter } from "./routers/images.ts";
 import { jobsRouter } from "./routers/jobs.ts";
@@ -23,6 +24,7 @@ export const appRouter = router({
   jobs: jobsRouter,
   models: modelsRouter,
   exports: exportsRouter,
+  generate: generateRouter,
   dashboard: dashboardRouter,
   audit: auditRouter,
 });

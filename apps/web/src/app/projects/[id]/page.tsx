@@ -2,6 +2,7 @@ import Link from "next/link";
 import { IMAGE_STATUSES } from "@/server/domain.ts";
 import { load, requireSession } from "@/server/page-session.ts";
 import { ProjectTabs } from "./project-tabs.tsx";
+import { GenerateMasks } from "./generate-masks.tsx";
 
 type Params = { params: Promise<{ id: string }>; searchParams: Promise<Record<string, string | undefined>> };
 const PAGE_SIZE = 48;
@@ -28,6 +29,8 @@ export default async function ProjectOverview({ params, searchParams }: Params) 
           <span key={l.id} style={{ marginRight: "0.6rem" }}><span className="swatch" style={{ background: l.color }} />{l.name}</span>
         ))}
       </p>
+
+      {project.myRole === "ADMIN" && <GenerateMasks projectId={id} hasModel={Boolean(project.activeModelVersion)} />}
 
       <h2>Images by status</h2>
       <div className="stats" data-testid="image-counts">
