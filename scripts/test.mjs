@@ -26,13 +26,17 @@ function run(label, args, env) {
   });
 }
 
+// ANSI colour codes, should a tool print them despite FORCE_COLOR=0.
+const ESC = String.fromCharCode(27);
+const stripAnsi = (s) => s.split(ESC).map((part, i) => (i === 0 ? part : part.replace(/^\[[0-9;]*m/, ""))).join("");
+
 // vitest prints e.g. "Tests  3 failed | 120 passed | 2 skipped (125)".
 function count(text) {
   let passed = 0;
   let failed = 0;
   let skipped = 0;
   for (const line of text.split("\n")) {
-    const m = /^\S*[\s:]*Tests\s+(.*)\(\d+\)\s*$/.exec(line.replace(/\x1b\[[0-9;]*m/g, "").trim());
+    const m = /^\S*[\s:]*Tests\s+(.*)\(\d+\)\s*$/.exec(stripAnsi(line).trim());
     if (!m) continue;
     for (const part of m[1].split("|")) {
       const p = /(\d+)\s+(passed|failed|skipped|todo)/.exec(part);
