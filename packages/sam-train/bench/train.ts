@@ -82,6 +82,6 @@ async function evalBench(images: number) {
   );
 }
 
-await trainBench("tiny", Number(values["small-steps"]));
-await evalBench(Number(values["eval-images"]));
+if (Number(values["small-steps"]) > 0) await trainBench("tiny", Number(values["small-steps"]));
+if (Number(values["eval-images"]) > 0) await evalBench(Number(values["eval-images"]));
 if (Number(values["full-steps"]) > 0) await trainBench("vit_b", Number(values["full-steps"]));

@@ -26,6 +26,8 @@ const { values } = parseArgs({
     minutes: { type: "string", default: "30" },
     seed: { type: "string", default: "1" },
     eval: { type: "string", default: "40" },
+    focal: { type: "string", default: "0" },
+    lr: { type: "string", default: "1e-3" },
     out: { type: "string" },
   },
 });
@@ -43,6 +45,9 @@ const r = await trainStarter({
   steps,
   seed,
   timeBudgetMs: Number(values.minutes) * 60_000,
+  loss: { focal: Number(values.focal), dice: 1, iou: 1 },
+  focalRamp: [0.25, 0.6],
+  schedule: { lr: Number(values.lr), warmupSteps: 30, decay: "cosine", minLrRatio: 0.05 },
   checkpoint: {
     every: 25,
     store: {
@@ -110,7 +115,8 @@ const model = {
     stoppedEarly: r.stoppedEarly,
     minutes: Math.round(trainMinutes * 10) / 10,
     simulation: STARTER_SIMULATION,
-    loss: "paper weights (focal 20 : dice 1 : IoU 1), focal ramped in from 0 between 25% and 60% of the steps",
+    loss: `focal ${values.focal} : dice 1 : IoU MSE 1 (focal ramped in between 25% and 60% of the steps when non-zero)`,
+    lr: Number(values.lr),
     data: "procedural 'shapes' scenes (generateScene, domain shapes), one scene per step, up to 6 objects",
     machine: "2 shared CPU cores, tfjs-wasm single thread",
     log: r.log.filter((_, i) => i % 10 === 0).map((l) => tidy(l)),
