@@ -19,7 +19,10 @@ import { activateModel } from "../src/models/activate.ts";
 import { loadPredictor, releasePredictors } from "../src/models/load.ts";
 import { releaseAmgDecoders } from "../src/models/load-amg-decoder.ts";
 import { decodeStoredRgb } from "../src/jobs/ingest/normalise.ts";
-import { JobParamsError } from "../src/errors.ts";
+import { JobCancelledError, JobParamsError } from "../src/errors.ts";
+import { createJobContext, type JobContext } from "../src/queue/context.ts";
+import { runGenerate } from "../src/jobs/generate/handler.ts";
+import { generateParams, type GenerateParams } from "../src/jobs/generate/params.ts";
 import { COMMANDS } from "../src/cli/commands.ts";
 import type { Output } from "../src/cli/output.ts";
 import { createProject, createTestServices, waitForJob, type TestServices } from "./support/services.ts";
@@ -214,6 +217,41 @@ describe("generate job", () => {
       await workers.stop();
       workers = await startWorkers(services, { log: () => undefined, pollingIntervalSeconds: 0.5, reconcileIntervalMs: 0 });
     }
+  });
+
+  it("stops inside an image when the job is cancelled, writing nothing for that image, and resumes later", async () => {
+    // Two prompts per batch: several progress reports per image, so the cancel lands mid-image.
+    const projectId = await setupProject("cancel", { generation: { ...generation, pointsPerBatch: 2 } });
+    const params = generateParams.parse({});
+    const row = await services.prisma.job.create({ data: { type: "GENERATE", projectId, params, status: "RUNNING", queueJobId: "q-cancel" } });
+    const base = createJobContext<GenerateParams>(
+      services,
+      { id: row.id, projectId, createdById: null, priority: 0, attempt: 1, queueJobId: "q-cancel" },
+      params,
+      new AbortController().signal,
+      { stopping: () => false },
+    );
+    const messages: string[] = [];
+    const cancelling: JobContext<GenerateParams> = {
+      ...base,
+      async checkpoint(_done, _total, message) {
+        messages.push(message);
+        if (message === "image 2/4: crop 1/1") throw new JobCancelledError(row.id);
+      },
+    };
+    await expect(runGenerate(cancelling)).rejects.toThrow(JobCancelledError);
+    expect(messages[0]).toBe("image 1/4");
+    expect(messages).toContain("image 2/4");
+    const items = await services.prisma.jobItem.findMany({ where: { jobId: row.id, NOT: { key: { startsWith: "~" } } } });
+    expect(items.map((i) => i.status)).toEqual(["DONE"]);
+    const masks = await services.prisma.mask.findMany({ where: { projectId } });
+    expect(new Set(masks.map((m) => m.imageId))).toEqual(new Set([items[0]!.key]));
+
+    const resumed = await runGenerate({ ...base, checkpoint: async () => undefined });
+    expect(resumed).toMatchObject({ images: 4, done: 4, failed: 0 });
+    const after = await services.prisma.mask.findMany({ where: { projectId } });
+    expect(after.filter((m) => m.imageId === items[0]!.key).map((m) => m.id).sort()).toEqual(masks.map((m) => m.id).sort());
+    expect(new Set(after.map((m) => m.imageId)).size).toBe(4);
   });
 
   it("rejects bad parameters, settings, images and models before anything is queued", async () => {
