@@ -8,7 +8,17 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createOrtAmgDecoder, decodeRleCounts, generateMasks, type AmgOptions, type CocoRle } from "@data-engine/sam-core";
+import {
+  buildDecoderOnnx,
+  createOrtAmgDecoder,
+  cropEncoder,
+  decodeRleCounts,
+  generateMasks,
+  initDecoderWeights,
+  samConfig,
+  type AmgOptions,
+  type CocoRle,
+} from "@data-engine/sam-core";
 import { createNodeBackend } from "@data-engine/sam-core/node";
 import type { Prisma } from "../src/db-types.ts";
 import type { Services } from "../src/services.ts";
@@ -17,7 +27,7 @@ import { startWorkers, type Workers } from "../src/queue/workers.ts";
 import { buildDemoModel } from "../src/models/build-demo.ts";
 import { activateModel } from "../src/models/activate.ts";
 import { loadPredictor, releasePredictors } from "../src/models/load.ts";
-import { releaseAmgDecoders } from "../src/models/load-amg-decoder.ts";
+import { loadAmgDecoder, releaseAmgDecoders } from "../src/models/load-amg-decoder.ts";
 import { decodeStoredRgb } from "../src/jobs/ingest/normalise.ts";
 import { JobCancelledError, JobParamsError } from "../src/errors.ts";
 import { createJobContext, type JobContext } from "../src/queue/context.ts";
@@ -84,16 +94,18 @@ async function setupProject(slug: string, settings: Record<string, unknown>, wit
 const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
 
 /** Independent of the job: the generator run directly on the stored image with the same options. */
-async function directMasks(imageId: string): Promise<string[]> {
+async function directMasks(imageId: string, extra: AmgOptions = {}): Promise<{ counts: string; cropBox: number[] }[]> {
   const image = await services.prisma.image.findUniqueOrThrow({ where: { id: imageId } });
   const model = await services.prisma.modelVersion.findUniqueOrThrow({ where: { id: modelVersionId } });
   const predictor = await loadPredictor(services, modelVersionId);
-  const embedding = await predictor.setImage(await decodeStoredRgb(await services.storage.getBytes(image.storageKey)));
+  const rgb = await decodeStoredRgb(await services.storage.getBytes(image.storageKey));
+  const embedding = await predictor.setImage(rgb);
   const decoder = await createOrtAmgDecoder({ backend: createNodeBackend(), decoder: new Uint8Array(await services.storage.getBytes(model.decoderKey)) });
   try {
-    const options: AmgOptions = { ...generation, outputMode: "coco_rle" };
-    const result = await generateMasks({ height: image.height, width: image.width, decoder, embedding }, options);
-    return result.masks.map((m) => (m.segmentation as CocoRle).counts);
+    const options: AmgOptions = { ...generation, ...extra, outputMode: "coco_rle" };
+    const encodeCrop = cropEncoder(rgb, (crop) => predictor.setImage(crop));
+    const result = await generateMasks({ height: image.height, width: image.width, decoder, embedding, encodeCrop }, options);
+    return result.masks.map((m) => ({ counts: (m.segmentation as CocoRle).counts, cropBox: m.crop_box }));
   } finally {
     await decoder.release();
   }
@@ -140,7 +152,7 @@ describe("generate job", () => {
       const masks = await services.prisma.mask.findMany({ where: { imageId: image.id }, orderBy: { idempotencyKey: "asc" } });
       const expected = await directMasks(image.id);
       expect(expected.length).toBeGreaterThan(0);
-      expect(masks.map((m) => m.rle).sort()).toEqual([...expected].sort());
+      expect(masks.map((m) => m.rle).sort()).toEqual(expected.map((e) => e.counts).sort());
       total += masks.length;
       const item = await services.prisma.jobItem.findUniqueOrThrow({ where: { jobId_key: { jobId: job.id, key: image.id } } });
       expect(item.status).toBe("DONE");
@@ -252,6 +264,48 @@ describe("generate job", () => {
     const after = await services.prisma.mask.findMany({ where: { projectId } });
     expect(after.filter((m) => m.imageId === items[0]!.key).map((m) => m.id).sort()).toEqual(masks.map((m) => m.id).sort());
     expect(new Set(after.map((m) => m.imageId)).size).toBe(4);
+  });
+
+  it("encodes crops for crop layers and keeps each mask's crop box", async () => {
+    const projectId = await setupProject("crops", { generation });
+    const image = await services.prisma.image.findFirstOrThrow({ where: { projectId, width: 160 } });
+    const amg = { cropNLayers: 1, boxNmsThresh: 0.7 };
+    const job = await enqueueJob(services, { type: "GENERATE", projectId, params: { imageIds: [image.id], amg } });
+    expect((await waitForJob(services, job.id)).status).toBe("SUCCEEDED");
+    const masks = await services.prisma.mask.findMany({ where: { projectId } });
+    const expected = await directMasks(image.id, amg);
+    // The full image and the four layer-1 crops were prompted (the random model's crop masks tend to
+    // touch the crops' inner edges and be filtered out, so the comparison above is what shows the result).
+    const item = await services.prisma.jobItem.findUniqueOrThrow({ where: { jobId_key: { jobId: job.id, key: image.id } } });
+    expect(item.result).toMatchObject({ crops: 5, proposed: masks.length });
+    const plain = (counts: string, cropBox: number[]) => `${cropBox.join(",")}|${counts}`;
+    expect(masks.map((m) => plain(m.rle, m.cropBox)).sort()).toEqual(expected.map((e) => plain(e.counts, e.cropBox)).sort());
+  });
+
+  it("uses the model's batched throughput decoder when it has one, with the same masks", async () => {
+    // The demo model's decoder weights come from seed + 1 (build-demo.ts); the throughput export of the
+    // same weights decodes many prompts per run.
+    const cfg = samConfig("tiny");
+    const throughput = buildDecoderOnnx(cfg.decoder, initDecoderWeights(cfg.decoder, 4), { variant: "throughput" }).model;
+    const key = `models/test-throughput/decoder-throughput.onnx`;
+    await services.storage.put(key, throughput);
+    await services.prisma.modelVersion.update({ where: { id: modelVersionId }, data: { decoderThroughputKey: key } });
+    await releaseAmgDecoders();
+    try {
+      const projectId = await setupProject("throughput", { generation });
+      const job = await enqueueJob(services, { type: "GENERATE", projectId, params: {} });
+      expect((await waitForJob(services, job.id)).status).toBe("SUCCEEDED");
+      const decoder = await loadAmgDecoder(services, modelVersionId);
+      expect(decoder.kind).toBe("throughput");
+      expect(decoder.maxBatch).toBeGreaterThan(1);
+      const masks = await services.prisma.mask.findMany({ where: { projectId }, include: { image: true } });
+      const reference = await services.prisma.mask.findMany({ where: { projectId: reviewProject }, include: { image: true } });
+      const key2 = (m: { rle: string; image: { sha256: string } }) => `${m.image.sha256}:${m.rle}`;
+      expect(masks.map(key2).sort()).toEqual(reference.map(key2).sort());
+    } finally {
+      await services.prisma.modelVersion.update({ where: { id: modelVersionId }, data: { decoderThroughputKey: null } });
+      await releaseAmgDecoders();
+    }
   });
 
   it("rejects bad parameters, settings, images and models before anything is queued", async () => {

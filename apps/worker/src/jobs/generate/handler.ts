@@ -73,6 +73,8 @@ export async function runGenerate(ctx: JobContext<GenerateParams>): Promise<Json
 
 interface Generated {
   records: AmgMaskRecord<CocoRle>[];
+  /** Crops the image was prompted in (1 + the crop layers' crops). */
+  crops: number;
   /** Set when the embedding had to be computed: its row goes into the image's transaction. */
   embeddingRow: EmbeddingRowData | null;
 }
@@ -131,7 +133,7 @@ async function generateForImage(
     );
     await inflight;
     if (stopError) throw stopError;
-    return { records: result.masks as AmgMaskRecord<CocoRle>[], embeddingRow: row };
+    return { records: result.masks as AmgMaskRecord<CocoRle>[], crops: result.stats.crops, embeddingRow: row };
   } catch (error) {
     await inflight;
     if (stopError) throw stopError;
@@ -209,7 +211,7 @@ async function writeImageMasks(ctx: JobContext<GenerateParams>, plan: Generation
       });
       if (data.length) await tx.mask.createMany({ data, skipDuplicates: true });
       const outcome: ImageOutcome = { generated: records.length, proposed: data.length - accepted, accepted, duplicates: dropped.length };
-      const item = { status: "DONE" as const, message: null, result: { ...outcome } };
+      const item = { status: "DONE" as const, message: null, result: { ...outcome, crops: generated.crops } };
       await tx.jobItem.upsert({
         where: { jobId_key: { jobId: job.id, key: image.id } },
         create: { jobId: job.id, key: image.id, ...item },
