@@ -179,11 +179,15 @@ describe("generate job", () => {
 
   it("adds nothing when generation runs again on the same images with the same model and settings", async () => {
     const before = await services.prisma.mask.count({ where: { projectId: reviewProject } });
+    // A proposal a reviewer rejected meanwhile does not come back either.
+    const rejected = await services.prisma.mask.findFirstOrThrow({ where: { projectId: reviewProject } });
+    await services.prisma.mask.update({ where: { id: rejected.id }, data: { status: "REJECTED" } });
     const job = await enqueueJob(services, { type: "GENERATE", projectId: reviewProject, params: {} });
     const done = await waitForJob(services, job.id);
     expect(done.status).toBe("SUCCEEDED");
     expect(await services.prisma.mask.count({ where: { projectId: reviewProject } })).toBe(before);
     expect(done.result).toMatchObject({ proposed: 0, accepted: 0, duplicates: before });
+    await services.prisma.mask.update({ where: { id: rejected.id }, data: { status: "PROPOSED" } });
   });
 
   it("in auto mode accepts at stage 3 exactly the masks above the project's thresholds", async () => {

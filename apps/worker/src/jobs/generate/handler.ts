@@ -1,6 +1,6 @@
 // The generate job: automatic mask generation over a project's images with its active model. Per image:
 // the stored full-image embedding (computed and stored first if missing), crops encoded as needed, the
-// generator, dedup against the masks the image already has, then the new masks and the item's outcome
+// generator, dedup against the masks the image already has (and automatic proposals rejected before), then the new masks and the item's outcome
 // in ONE transaction, keyed `gen:<job>:<image>:<n>`: a crash at any point redoes at most the image in
 // hand and never duplicates. Resumed attempts skip finished images and reuse the plan frozen at the
 // first attempt (model, options, thresholds), so settings changed meanwhile do not mix two runs.
@@ -175,8 +175,9 @@ async function writeImageMasks(ctx: JobContext<GenerateParams>, plan: Generation
     async (tx) => {
       // Serialises writers of this image's masks, so two jobs on one image cannot both propose the same object.
       await tx.$queryRaw`SELECT id FROM "Image" WHERE id = ${image.id} FOR UPDATE`;
+      // An automatic proposal a reviewer rejected counts too: generating again must not bring it back.
       const existing = await tx.mask.findMany({
-        where: { imageId: image.id, status: { in: ["PROPOSED", "ACCEPTED"] } },
+        where: { imageId: image.id, OR: [{ status: { in: ["PROPOSED", "ACCEPTED"] } }, { status: "REJECTED", source: "AUTO" }] },
         select: { rle: true },
       });
       const { kept, keptIndices, dropped } = dedupAgainstExisting(
