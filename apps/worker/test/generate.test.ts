@@ -29,7 +29,7 @@ import { activateModel } from "../src/models/activate.ts";
 import { loadPredictor, releasePredictors } from "../src/models/load.ts";
 import { loadAmgDecoder, releaseAmgDecoders } from "../src/models/load-amg-decoder.ts";
 import { decodeStoredRgb } from "../src/jobs/ingest/normalise.ts";
-import { JobCancelledError, JobParamsError } from "../src/errors.ts";
+import { JobCancelledError, JobParamsError, PermanentJobError } from "../src/errors.ts";
 import { createJobContext, type JobContext } from "../src/queue/context.ts";
 import { runGenerate } from "../src/jobs/generate/handler.ts";
 import { generateParams, type GenerateParams } from "../src/jobs/generate/params.ts";
@@ -238,15 +238,8 @@ describe("generate job", () => {
   it("stops inside an image when the job is cancelled, writing nothing for that image, and resumes later", async () => {
     // Two prompts per batch: several progress reports per image, so the cancel lands mid-image.
     const projectId = await setupProject("cancel", { generation: { ...generation, pointsPerBatch: 2 } });
-    const params = generateParams.parse({});
-    const row = await services.prisma.job.create({ data: { type: "GENERATE", projectId, params, status: "RUNNING", queueJobId: "q-cancel" } });
-    const base = createJobContext<GenerateParams>(
-      services,
-      { id: row.id, projectId, createdById: null, priority: 0, attempt: 1, queueJobId: "q-cancel" },
-      params,
-      new AbortController().signal,
-      { stopping: () => false },
-    );
+    const base = await directContext(projectId);
+    const row = { id: base.job.id };
     const messages: string[] = [];
     const cancelling: JobContext<GenerateParams> = {
       ...base,
@@ -342,6 +335,8 @@ describe("generate job", () => {
     await services.prisma.project.update({ where: { id: projectId }, data: { activeModelVersionId: null } });
     await expect(reject({})).rejects.toThrow(/no active model/);
     expect(await services.prisma.job.count()).toBe(jobsBefore);
+    // The same found when the job runs (the model was deactivated after queueing): failed at once, no retries.
+    await expect(runGenerate(await directContext(projectId))).rejects.toThrow(PermanentJobError);
   });
 });
 
@@ -361,6 +356,20 @@ describe("data-engine generate", () => {
     expect((await waitForJob(services, job.id)).status).toBe("SUCCEEDED");
   });
 });
+
+/** A context for running the handler directly on a fresh RUNNING job row, without the queue. */
+async function directContext(projectId: string): Promise<JobContext<GenerateParams>> {
+  const params = generateParams.parse({});
+  const queueJobId = `direct-${Math.random().toString(36).slice(2)}`;
+  const row = await services.prisma.job.create({ data: { type: "GENERATE", projectId, params, status: "RUNNING", queueJobId } });
+  return createJobContext<GenerateParams>(
+    services,
+    { id: row.id, projectId, createdById: null, priority: 0, attempt: 1, queueJobId },
+    params,
+    new AbortController().signal,
+    { stopping: () => false },
+  );
+}
 
 /** The services with `prisma.$transaction(fn)` failing after `fn` ran whenever `crash()` says so. */
 function withCrashingTransaction(real: Services, crash: () => boolean): Services {

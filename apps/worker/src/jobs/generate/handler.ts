@@ -17,6 +17,7 @@ import {
   type SamEmbedding,
 } from "@data-engine/sam-core";
 import type { JobContext } from "../../queue/context.ts";
+import { JobParamsError, PermanentJobError } from "../../errors.ts";
 import { loadPredictor } from "../../models/load.ts";
 import { loadAmgDecoder } from "../../models/load-amg-decoder.ts";
 import { decodeStoredRgb } from "../ingest/normalise.ts";
@@ -43,7 +44,15 @@ export function generationKey(jobId: string, imageId: string, index: number): st
 async function frozenPlan(ctx: JobContext<GenerateParams>): Promise<GenerationPlan> {
   const previous = (await ctx.finishedItems()).get(PLAN_ITEM);
   if (previous?.result) return previous.result as unknown as GenerationPlan;
-  const plan = await planGeneration(ctx.services, ctx.job.projectId!, ctx.params);
+  let plan: GenerationPlan;
+  try {
+    plan = await planGeneration(ctx.services, ctx.job.projectId!, ctx.params);
+  } catch (error) {
+    // Checked at enqueue time, but the project may have changed since (model deactivated, settings
+    // edited): retrying cannot fix that.
+    if (error instanceof JobParamsError) throw new PermanentJobError(error.message);
+    throw error;
+  }
   await ctx.recordItem(PLAN_ITEM, { status: "DONE", result: plan as unknown as Record<string, unknown> });
   return plan;
 }
