@@ -11,7 +11,7 @@ const extraArgs = process.argv.slice(2);
 function run(label, args, env) {
   return new Promise((resolve) => {
     console.log(`\n=== ${label} ===`);
-    const child = spawn("npx", ["turbo", "run", "test", "--concurrency=1", "--output-logs=full", "--env-mode=loose", ...args, ...extraArgs], {
+    const child = spawn("npx", ["turbo", "run", "test", "--concurrency=1", "--continue", "--output-logs=full", "--env-mode=loose", ...args, ...extraArgs], {
       env: { ...process.env, ...env, FORCE_COLOR: "0" },
       stdio: ["ignore", "pipe", "pipe"],
     });
