@@ -8,10 +8,10 @@ import { spawn } from "node:child_process";
 const DB_PACKAGES = ["@data-engine/db", "@data-engine/worker", "@data-engine/web"];
 const extraArgs = process.argv.slice(2);
 
-function run(label, args, env) {
+function run(label, task, args, env) {
   return new Promise((resolve) => {
     console.log(`\n=== ${label} ===`);
-    const child = spawn("npx", ["turbo", "run", "test", "--concurrency=1", "--continue", "--output-logs=full", "--env-mode=loose", ...args, ...extraArgs], {
+    const child = spawn("npx", ["turbo", "run", task, "--concurrency=1", "--continue", "--output-logs=full", "--env-mode=loose", ...args, ...extraArgs], {
       env: { ...process.env, ...env, FORCE_COLOR: "0" },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -50,10 +50,12 @@ function count(text) {
   return { passed, failed, skipped };
 }
 
-const runs = [await run("all packages on embedded PGlite", [], { TEST_DATABASE: "pglite" })];
+const runs = [await run("all packages on embedded PGlite", "test", [], { TEST_DATABASE: "pglite" })];
 if (process.env.TEST_POSTGRES_URL) {
   const filters = DB_PACKAGES.flatMap((p) => ["--filter", p]);
-  runs.push(await run(`database-backed packages on PostgreSQL (${process.env.TEST_POSTGRES_URL})`, filters, { TEST_DATABASE: "postgres" }));
+  // `test:db` is each package's database-backed suite; the browser tests always run on PGlite, so they
+  // are not repeated here.
+  runs.push(await run(`database-backed packages on PostgreSQL (${process.env.TEST_POSTGRES_URL})`, "test:db", filters, { TEST_DATABASE: "postgres" }));
 } else {
   console.log("\nTEST_POSTGRES_URL is not set: the PostgreSQL pass is skipped (CI sets it).");
 }
