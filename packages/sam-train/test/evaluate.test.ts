@@ -27,7 +27,8 @@ describe("evaluate", () => {
           }
           return s.mask.data[Math.floor(y) * L + Math.floor(x)] === 1;
         })!;
-        for (let k = 0; k < K; k++) for (let i = 0; i < L * L; i++) if (hit.mask.data[i]) lowRes[(b * K + k) * L * L + i] = 5;
+        for (let k = 0; k < K; k++)
+          for (let i = 0; i < L * L; i++) if (hit.mask.data[i]) lowRes[(b * K + k) * L * L + i] = 5;
       }
       return { lowRes, iou: new Float32Array(batch * K).fill(0.75) };
     };
