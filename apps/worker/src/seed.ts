@@ -7,6 +7,7 @@ import { hashPassword, type Role } from "@data-engine/db";
 import type { Services } from "./services.ts";
 import { enqueueJob } from "./queue/enqueue.ts";
 import { buildDemoModel } from "./models/build-demo.ts";
+import { registerStarterModel } from "./models/starter.ts";
 import { activateModel } from "./models/activate.ts";
 
 /** Fixed, documented demo credentials (README): for a local demo only, never for a deployment. */
@@ -31,8 +32,8 @@ export const DEFAULT_SAMPLES_DIR = fileURLToPath(new URL("../seed/samples/", imp
 
 export interface SeedOptions {
   samplesDir?: string;
-  /** Builder config of the demo model (default "tiny"). */
-  modelConfig?: "tiny" | "vit_b";
+  /** The demo model: the trained starter model (default), or a builder-made model with seeded random weights. */
+  modelConfig?: "starter" | "tiny" | "vit_b";
 }
 
 export interface SeedResult {
@@ -77,7 +78,11 @@ export async function seedDemo(services: Services, options: SeedOptions = {}): P
 
   let modelVersionId = project.activeModelVersionId;
   if (!modelVersionId) {
-    const model = await buildDemoModel(services, { config: options.modelConfig ?? "tiny", seed: 0, createdById: admin.id });
+    const choice = options.modelConfig ?? "starter";
+    const model =
+      choice === "starter"
+        ? await registerStarterModel(services, { createdById: admin.id })
+        : await buildDemoModel(services, { config: choice, seed: 0, createdById: admin.id });
     // No images yet: the ingest job queues their embeddings once they exist.
     await activateModel(services, { projectId: project.id, modelVersionId: model.id, embed: false });
     modelVersionId = model.id;

@@ -29,6 +29,12 @@ it("seeds the demo once, through the real jobs", async () => {
   }
   const project = await services.prisma.project.findUniqueOrThrow({ where: { id: first.projectId }, include: { labelClasses: true, members: true } });
   expect(project.activeModelVersionId).toBe(first.modelVersionId);
+  // The demo runs the trained starter model shipped in the repository, with its batched decoder and metrics.
+  const model = await services.prisma.modelVersion.findUniqueOrThrow({ where: { id: first.modelVersionId } });
+  expect(model.source).toBe("TRAINED");
+  expect(model.decoderThroughputKey).toBeTruthy();
+  expect(await services.storage.head(model.decoderThroughputKey!)).not.toBeNull();
+  expect(model.metrics).toHaveProperty("trainedShapes");
   expect(project.labelClasses.map((l) => l.name).sort()).toEqual(DEMO_LABELS.map((l) => l.name).sort());
   expect(project.members).toHaveLength(3);
   expect(first.ingestJobId).toBeTruthy();

@@ -17,6 +17,8 @@ export interface RegisterModelRequest {
   source: ModelSource;
   encoder: ModelFileBytes;
   decoder: ModelFileBytes;
+  /** Optional batched decoder (sam-core's `decoder-throughput` variant) for automatic generation. */
+  decoderThroughput?: Uint8Array;
   /** Omitted: the model is available to every project. */
   projectId?: string | null;
   createdById?: string | null;
@@ -56,6 +58,16 @@ export function inspectModelPair(encoder: Uint8Array, decoder: Uint8Array): Insp
   return { encoder: enc, decoder: dec, embeddingShape: shape, inputSize };
 }
 
+function inspectThroughput(bytes: Uint8Array): ModelInfo {
+  try {
+    const info = inspectOnnx(bytes, "decoder-throughput");
+    requireRole(info, "decoder-throughput", "the throughput decoder file");
+    return info;
+  } catch (error) {
+    throw new ModelError(error instanceof Error ? error.message : String(error));
+  }
+}
+
 function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
@@ -73,6 +85,15 @@ export async function registerModelVersion(services: Services, request: Register
   for (const side of request.encoder.externalData ?? []) await services.storage.put(`models/${encoderSha}/${side.path}`, side.data);
   await services.storage.put(decoderKey, request.decoder.model, { contentType: "application/octet-stream" });
   for (const side of request.decoder.externalData ?? []) await services.storage.put(`models/${decoderSha}/${side.path}`, side.data);
+  let decoderThroughputKey: string | null = null;
+  if (request.decoderThroughput) {
+    const info = inspectThroughput(request.decoderThroughput);
+    if (info.sam.embeddingShape?.some((d, i) => d !== pair.embeddingShape[i])) {
+      throw new ModelError("the throughput decoder takes a different image_embeddings shape than the decoder");
+    }
+    decoderThroughputKey = `models/${decoderSha}/decoder-throughput.onnx`;
+    await services.storage.put(decoderThroughputKey, request.decoderThroughput, { contentType: "application/octet-stream" });
+  }
 
   const existing = await services.prisma.modelVersion.findFirst({
     where: { encoderSha256: encoderSha, decoderSha256: decoderSha, projectId: request.projectId ?? null, name: request.name },
@@ -85,6 +106,7 @@ export async function registerModelVersion(services: Services, request: Register
       source: request.source,
       encoderKey,
       decoderKey,
+      decoderThroughputKey,
       encoderSha256: encoderSha,
       decoderSha256: decoderSha,
       projectId: request.projectId ?? null,
