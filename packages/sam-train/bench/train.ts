@@ -53,6 +53,7 @@ async function trainBench(name: "tiny" | "vit_b", steps: number) {
     samples: samples(c, 2, objects),
     steps: steps + 1,
     maxObjectsPerStep: objects,
+    minMasks: 1,
     onProgress: (p) => ms.push(p.ms),
   });
   const timed = ms.slice(1); // the first step pays one-off costs (kernels, allocations)
