@@ -48,6 +48,8 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   console.error(`[server] failed to start: ${err instanceof Error ? err.message : String(err)}`);
-  if (err instanceof Error && err.name !== "ServerConfigError" && err.stack) console.error(err.stack);
+  // A configuration error is one line naming the setting to fix; other failures show where they came from.
+  const configError = err instanceof Error && /ConfigError$/.test(err.name);
+  if (err instanceof Error && err.stack && (!configError || process.env.DEBUG)) console.error(err.stack);
   process.exit(1);
 });

@@ -62,6 +62,9 @@ export async function createServices(options: CreateServicesOptions = {}): Promi
     }));
   try {
     const storage = options.storage ?? createStorageFromEnv(env, { dataDir });
+    // Fail at start-up, in one line naming the setting, rather than at the first upload: an unreachable
+    // S3 endpoint, a rejected credential, a missing bucket or an unwritable data directory.
+    if (!options.storage) await storage.check();
     const monitor = options.monitorIntervalSeconds ?? numberFromEnv(env, "WORKER_MONITOR_SECONDS");
     const retry = options.retry ?? {
       limit: numberFromEnv(env, "WORKER_RETRY_LIMIT", 0),
