@@ -1,7 +1,9 @@
 /**
- * Deterministic weights. The generator is mulberry32 (a 32-bit state, one multiply-xorshift per draw,
- * Tommy Ettinger's public-domain design), seeded per tensor from FNV-1a of `${seed}:${name}` so each
- * tensor's values depend only on the seed and its name, not on build order. Normals use Box-Muller.
+ * Deterministic randomness. The generator is mulberry32 (a 32-bit state, one multiply-xorshift per draw,
+ * Tommy Ettinger's public-domain design), seeded from FNV-1a of its labels joined by ":": weights are
+ * seeded per tensor (`${seed}:${name}`), so they depend only on the seed and the name, not on build
+ * order; the trainer derives a stream per step, so a resumed run draws what an uninterrupted one would.
+ * Normals use Box-Muller.
  */
 export class Rng {
   private state: number;
@@ -12,8 +14,12 @@ export class Rng {
   }
 
   static forTensor(seed: number, name: string): Rng {
+    return Rng.derive(seed, name);
+  }
+
+  static derive(...parts: (string | number)[]): Rng {
     let h = 0x811c9dc5;
-    const s = `${seed}:${name}`;
+    const s = parts.join(":");
     for (let i = 0; i < s.length; i++) {
       h ^= s.charCodeAt(i);
       h = Math.imul(h, 0x01000193);
@@ -28,6 +34,20 @@ export class Rng {
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
+  /** Integer in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+
+  /** Fisher-Yates, in place. */
+  shuffle<T>(xs: T[]): T[] {
+    for (let i = xs.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      [xs[i], xs[j]] = [xs[j]!, xs[i]!];
+    }
+    return xs;
   }
 
   normal(): number {
