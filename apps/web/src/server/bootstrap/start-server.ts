@@ -37,9 +37,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   }
   const authSecret = await loadAuthSecret(config.dataDir, env);
 
-  // The process-wide database singleton (@data-engine/db getDatabase) reads DATA_DIR itself; point it at
-  // the same directory so the database and the files never end up in different places.
-  process.env.DATA_DIR = config.dataDir;
+  // getServices opens the database and the files in this one folder (its own PGlite when the folder is
+  // not the environment's DATA_DIR), so nothing here needs to rewrite the environment.
   const services = await getServices({ dataDir: config.dataDir });
   const cleanups: Array<() => Promise<void>> = [() => closeServices()];
   const cleanup = async () => {

@@ -5,7 +5,8 @@ import { load, requireSession } from "@/server/page-session.ts";
 import { ProjectTabs } from "../project-tabs.tsx";
 import { BarChart } from "./bar-chart.tsx";
 import { acceptanceSeries, cumulativeByStage, histogramBins, STAGE_NAMES, valueByStage } from "./chart-data.ts";
-import { EmptyChart, LineChart } from "./line-chart.tsx";
+import { EmptyChart } from "./chart-frame.tsx";
+import { LineChart } from "./line-chart.tsx";
 
 type Props = { params: Promise<{ id: string }>; searchParams: Promise<{ bucket?: string }> };
 
