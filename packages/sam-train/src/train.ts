@@ -56,7 +56,11 @@ export interface TrainDecoderOptions {
   /** Fewer masks than this is an error (default 8). */
   minMasks?: number;
   checkpoint?: { store: CheckpointStore; every: number };
-  onProgress?: (p: TrainProgress) => void;
+  /**
+   * Called after every step. A returned promise is awaited before the next step, which also gives the
+   * event loop a turn (a job's heartbeat, progress writes, a cancellation arriving).
+   */
+  onProgress?: (p: TrainProgress) => void | Promise<void>;
   signal?: AbortSignal;
 }
 
@@ -262,7 +266,7 @@ export async function trainDecoder(o: TrainDecoderOptions): Promise<TrainDecoder
         ms: performance.now() - ts,
       };
       log.push(entry);
-      o.onProgress?.({ ...entry, steps: o.steps, elapsedMs: performance.now() - t0 });
+      await o.onProgress?.({ ...entry, steps: o.steps, elapsedMs: performance.now() - t0 });
       if (o.checkpoint && ((step + 1) % o.checkpoint.every === 0 || step + 1 === o.steps))
         await o.checkpoint.store.save(snapshot(step + 1), step + 1);
     }

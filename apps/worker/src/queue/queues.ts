@@ -12,6 +12,7 @@ export const QUEUE_NAMES = {
   embedPriority: "embed-priority",
   export: "export",
   generate: "generate",
+  train: "train",
 } as const;
 
 export type QueueName = (typeof QUEUE_NAMES)[keyof typeof QUEUE_NAMES];
@@ -29,6 +30,8 @@ export function queueFor(type: JobType, priority = 0): QueueName {
       return QUEUE_NAMES.export;
     case "GENERATE":
       return QUEUE_NAMES.generate;
+    case "RETRAIN":
+      return QUEUE_NAMES.train;
     default:
       throw new Error(`Job type ${type} has no queue in this worker yet`);
   }
@@ -52,6 +55,9 @@ export const QUEUE_POLICIES: Record<QueueName, Omit<Queue, "name">> = {
   "embed-priority": { ...batchPolicy, retryDelay: 1, retryDelayMax: 30, expireInSeconds: 3600 },
   export: batchPolicy,
   generate: batchPolicy,
+  // A training step can hold the event loop for tens of seconds (full-size decoder on CPU), so the
+  // heartbeat window is wider; a crashed round resumes from its checkpoint, so one retry is enough.
+  train: { ...batchPolicy, retryLimit: 2, heartbeatSeconds: 300 },
 };
 
 /** Default number of jobs one worker process runs at once per queue. */
@@ -61,4 +67,5 @@ export const DEFAULT_CONCURRENCY: Record<QueueName, number> = {
   "embed-priority": 1,
   export: 1,
   generate: 1,
+  train: 1,
 };

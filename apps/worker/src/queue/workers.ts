@@ -15,6 +15,7 @@ const QUEUE_TYPES: Record<QueueName, JobType> = {
   "embed-priority": "EMBED",
   export: "EXPORT",
   generate: "GENERATE",
+  train: "RETRAIN",
 };
 
 export interface StartWorkersOptions {
