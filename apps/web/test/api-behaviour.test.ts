@@ -1,23 +1,14 @@
 // Behaviour of the API beyond access rules: sessions, optimistic concurrency, review history, audit,
 // isolation between projects.
 import { TRPCError } from "@trpc/server";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { mintSessionToken } from "../src/server/auth/session-cookie.ts";
 import { verifyCredentials } from "../src/server/auth/options.ts";
-import { createFixture, createMask, IMAGE_H, IMAGE_W, PASSWORD, type Fixture } from "./support/fixture.ts";
+import { createMask, IMAGE_H, IMAGE_W, PASSWORD } from "./support/fixture.ts";
 import { decodeCounts, rectangleRle } from "./support/coco-rle.ts";
-import { createTestRuntime, type TestRuntime } from "./support/test-runtime.ts";
+import { fx, t, useApiWorld } from "./support/api-world.ts";
 
-let t: TestRuntime;
-let fx: Fixture;
-
-beforeAll(async () => {
-  t = await createTestRuntime();
-  fx = await createFixture(t);
-});
-afterAll(async () => {
-  await t?.close();
-});
+useApiWorld();
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
   try {

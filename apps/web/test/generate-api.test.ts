@@ -1,20 +1,10 @@
 // generate.start: what it asks the worker to queue, the audit entry, and the worker's refusal of bad
 // parameters coming back as BAD_REQUEST with the worker's message.
 import { TRPCError } from "@trpc/server";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createFixture, type Fixture } from "./support/fixture.ts";
-import { createTestRuntime, type TestRuntime } from "./support/test-runtime.ts";
+import { describe, expect, it } from "vitest";
+import { fx, t, useApiWorld } from "./support/api-world.ts";
 
-let t: TestRuntime;
-let fx: Fixture;
-
-beforeAll(async () => {
-  t = await createTestRuntime();
-  fx = await createFixture(t);
-});
-afterAll(async () => {
-  await t?.close();
-});
+useApiWorld();
 
 describe("generate.start", () => {
   it("queues a GENERATE job for the project with the chosen mode and preset, and audits it", async () => {

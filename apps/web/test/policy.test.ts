@@ -3,11 +3,12 @@
 // read from the router itself, so a new procedure without a row here fails the test.
 import { randomUUID } from "node:crypto";
 import { TRPCError } from "@trpc/server";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { appRouter } from "../src/server/router.ts";
-import { createFixture, createMask, IMAGE_H, IMAGE_W, type Fixture } from "./support/fixture.ts";
+import { createMask, IMAGE_H, IMAGE_W, type Fixture } from "./support/fixture.ts";
 import { rectangleRle } from "./support/coco-rle.ts";
-import { createTestRuntime, type TestRuntime } from "./support/test-runtime.ts";
+import { fx, t, useApiWorld } from "./support/api-world.ts";
+import type { TestRuntime } from "./support/test-runtime.ts";
 
 type Role = "ADMIN" | "REVIEWER" | "ANNOTATOR";
 /** public: anyone; authed: any signed-in user; admin: global ADMIN; project: members with at least that role. */
@@ -146,16 +147,7 @@ async function call(t: TestRuntime, userId: string | null, path: string, input: 
   return (target as (i: unknown) => Promise<unknown>)(input);
 }
 
-let t: TestRuntime;
-let fx: Fixture;
-
-beforeAll(async () => {
-  t = await createTestRuntime();
-  fx = await createFixture(t);
-});
-afterAll(async () => {
-  await t?.close();
-});
+useApiWorld();
 
 describe("access policy", () => {
   it("has a policy row for every procedure, and no row for a procedure that does not exist", () => {

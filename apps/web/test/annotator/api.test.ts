@@ -1,19 +1,9 @@
 // The procedures the annotator loads from: the active decoder, an image's embedding state, neighbours.
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createFixture, type Fixture } from "../support/fixture.ts";
-import { createTestRuntime, type TestRuntime } from "../support/test-runtime.ts";
+import { describe, expect, it } from "vitest";
+import { fx, t, useApiWorld } from "../support/api-world.ts";
 
-let t: TestRuntime;
-let fx: Fixture;
-
-beforeAll(async () => {
-  t = await createTestRuntime();
-  fx = await createFixture(t);
-});
-afterAll(async () => {
-  await t?.close();
-});
+useApiWorld();
 
 async function addImage(projectId: string, name: string, createdAt: Date) {
   return t.runtime.prisma.image.create({

@@ -3,20 +3,11 @@
 // aggregates checked against numbers worked out by hand from the rows inserted here.
 import { randomUUID } from "node:crypto";
 import { TRPCError } from "@trpc/server";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createFixture, createMask, IMAGE_H, IMAGE_W, type Fixture } from "../support/fixture.ts";
-import { createTestRuntime, type TestRuntime } from "../support/test-runtime.ts";
+import { describe, expect, it } from "vitest";
+import { createMask, IMAGE_H, IMAGE_W } from "../support/fixture.ts";
+import { fx, t, useApiWorld } from "../support/api-world.ts";
 
-let t: TestRuntime;
-let fx: Fixture;
-
-beforeAll(async () => {
-  t = await createTestRuntime();
-  fx = await createFixture(t);
-});
-afterAll(async () => {
-  await t?.close();
-});
+useApiWorld();
 
 async function newReviewer(projectId: string, name: string) {
   const user = await t.runtime.prisma.user.create({ data: { email: `${name}-${randomUUID().slice(0, 6)}@example.test`, name, role: "REVIEWER" } });
