@@ -28,6 +28,7 @@ interface Stats {
   readyAt: number | null;
   threads: number;
   crossOriginIsolated: boolean;
+  decoderFromCache: boolean;
   clickToDrawn: number[];
   decodeMs: number[];
 }
@@ -161,7 +162,7 @@ async function main() {
           [
             `threads=${s.threads} (asked ${threads}, crossOriginIsolated=${s.crossOriginIsolated})`,
             `  click -> mask drawn over ${ms.length} clicks: median ${fmt(quantile(ms, 0.5))}, p95 ${fmt(quantile(ms, 0.95))} (decoder run alone: median ${fmt(quantile(decode, 0.5))}, p95 ${fmt(quantile(decode, 0.95))})`,
-            `  open image -> first mask possible (page load, decoder download and start included): ${fmt(cold.readyAt!)} with the embedding downloaded, ${fmt(warm.readyAt!)} with it in the browser cache`,
+            `  open image -> first mask possible (page load, decoder download and start included): ${fmt(cold.readyAt!)} with the embedding and decoder downloaded, ${fmt(warm.readyAt!)} with both in the browser cache (decoder from cache: ${warm.decoderFromCache}, ${cold.decoderFromCache} on the first open)`,
             `  next image key -> first mask possible (decoder already loaded, embedding preloaded): ${fmt(nextMs)}`,
           ].join("\n"),
         );

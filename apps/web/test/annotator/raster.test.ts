@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { applyEdits, applyStroke, EditError } from "../../src/annotator/raster/edits.ts";
 import { identityFrame, workFrame } from "../../src/annotator/raster/frame.ts";
-import { logitsToFrameMask, maskToLowResLogits, resizedFrame } from "../../src/annotator/raster/logits.ts";
+import { logitsToFrameMask, lowResImageMask, maskToLowResLogits, resizedFrame } from "../../src/annotator/raster/logits.ts";
 import { maskToFrame } from "../../src/annotator/raster/resample.ts";
 
 /** torch.nn.functional.interpolate(mode="bilinear", align_corners=False) on one plane. */
@@ -85,6 +85,28 @@ describe("logitsToFrameMask", () => {
 
   it("refuses logits of the wrong size", () => {
     expect(() => logitsToFrameMask(new Float32Array(10), { lowResSize: [4, 4], inputSize: 16, original: { width: 4, height: 4 } }, identityFrame({ width: 4, height: 4 }))).toThrow(/10 values, expected 4x4/);
+  });
+});
+
+describe("lowResImageMask", () => {
+  it("keeps the low-res cells over the image (not the padding), thresholded, and agrees with the full-size mask", () => {
+    const L = 64;
+    const S = 256;
+    const original = { width: 300, height: 170 };
+    // A disc of positive logits, and positive padding that must be cropped away.
+    const logits = new Float32Array(L * L);
+    for (let y = 0; y < L; y++) for (let x = 0; x < L; x++) logits[y * L + x] = y >= 37 ? 5 : (x - 20) ** 2 + (y - 18) ** 2 < 100 ? 4 : -4;
+    const g = { lowResSize: [L, L] as const, inputSize: S, original };
+    const low = lowResImageMask(logits, g);
+    const resized = resizedFrame(original, S);
+    expect([low.width, low.height]).toEqual([L, Math.round((resized.height * L) / S)]);
+    expect(low.height).toBe(36);
+    expect(low.mask[18 * low.width + 20]).toBe(1);
+    expect(low.mask[2 * low.width + 60]).toBe(0);
+    const lowFraction = low.mask.reduce((a, b) => a + b, 0) / low.mask.length;
+    const full = logitsToFrameMask(logits, g, identityFrame(original));
+    const fullFraction = full.reduce((a, b) => a + b, 0) / full.length;
+    expect(Math.abs(lowFraction - fullFraction)).toBeLessThan(0.01);
   });
 });
 

@@ -113,3 +113,24 @@ export function maskToLowResLogits(mask: Uint8Array, frame: Frame, g: LowResGeom
   }
   return out;
 }
+
+/**
+ * The live view's cheap path: the low-res logits thresholded as they are, cropped to the cells that cover
+ * the image (the rest of the grid is padding). The canvas stretches this small mask over the image with
+ * smoothing, so a click costs no full-frame upsampling, painting or transfer; the saved mask is still
+ * computed at full resolution by the decoder.
+ */
+export function lowResImageMask(logits: Float32Array, g: LowResGeometry): { width: number; height: number; mask: Uint8Array } {
+  const [lh, lw] = g.lowResSize;
+  if (logits.length !== lh * lw) throw new RangeError(`logits have ${logits.length} values, expected ${lh}x${lw}`);
+  const resized = resizedFrame(g.original, g.inputSize);
+  const width = Math.max(1, Math.min(lw, Math.round((resized.width * lw) / g.inputSize)));
+  const height = Math.max(1, Math.min(lh, Math.round((resized.height * lh) / g.inputSize)));
+  const mask = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const r = y * lw;
+    const o = y * width;
+    for (let x = 0; x < width; x++) mask[o + x] = logits[r + x]! > 0 ? 1 : 0;
+  }
+  return { width, height, mask };
+}

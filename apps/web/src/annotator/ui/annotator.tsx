@@ -48,6 +48,8 @@ export interface AnnotatorStats {
   readyAt: number | null;
   threads: number;
   crossOriginIsolated: boolean;
+  /** The decoder came from the browser cache rather than the network. */
+  decoderFromCache: boolean;
   /** ms from each click (or box) to its mask drawn on the canvas. */
   clickToDrawn: number[];
   decodeMs: number[];
@@ -66,7 +68,7 @@ const PRELOAD_COUNT = 2;
 
 function statsObject(): AnnotatorStats {
   const w = window as unknown as { __annotator?: AnnotatorStats };
-  w.__annotator ??= { phase: "loading", readyAt: null, threads: 0, crossOriginIsolated: false, clickToDrawn: [], decodeMs: [], draftArea: 0, candidates: 0, candidateIndex: 0, saved: 0, hovers: 0 };
+  w.__annotator ??= { phase: "loading", readyAt: null, threads: 0, crossOriginIsolated: false, decoderFromCache: false, clickToDrawn: [], decodeMs: [], draftArea: 0, candidates: 0, candidateIndex: 0, saved: 0, hovers: 0 };
   return w.__annotator;
 }
 
@@ -74,7 +76,10 @@ function requestedThreads(): number {
   const q = new URLSearchParams(window.location.search).get("threads");
   const n = q ? Number.parseInt(q, 10) : Number.NaN;
   if (Number.isInteger(n) && n >= 1) return n;
-  return Math.max(1, Math.min(8, navigator.hardwareConcurrency || 1));
+  // One core stays with the page (input, drawing) and the browser: on a 2-core machine two decoder threads
+  // measured slower than one (bench:web), because the pool's threads wait on each other while the
+  // page's main thread and the compositor take one of the two cores.
+  return Math.max(1, Math.min(8, (navigator.hardwareConcurrency || 1) - 1));
 }
 
 export function Annotator(props: AnnotatorProps) {
@@ -296,7 +301,7 @@ export function Annotator(props: AnnotatorProps) {
         const threads = requestedThreads();
         if (cancelled) return;
         const shared = acquireDecoder(`${decoder.modelVersionId}|${threads}`, (c) =>
-          c.call("init", { decoderUrl: decoder.decoderUrl, modelId: decoder.modelVersionId, threads, wasmPaths: "/ort/" }),
+          c.call("init", { decoderUrl: decoder.decoderUrl, decoderSha256: decoder.decoderSha256, modelId: decoder.modelVersionId, threads, wasmPaths: "/ort/" }),
         );
         client = shared.client;
         clientRef.current = client;
@@ -304,6 +309,7 @@ export function Annotator(props: AnnotatorProps) {
         if (cancelled) return;
         stats.threads = init.threads;
         stats.crossOriginIsolated = init.crossOriginIsolated;
+        stats.decoderFromCache = init.decoderFromCache;
         await client.call("setImage", { imageId: image.id, embedding: bytes, width: image.width, height: image.height }, [bytes]);
         await client.call("setMasks", { masks: masksRef.current.map((m) => ({ id: m.id, rle: m.rle, color: labelColor(m.labelClassId) })) });
         await renderOthers();

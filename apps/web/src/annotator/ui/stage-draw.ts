@@ -1,5 +1,6 @@
 // Draws one frame of the annotator stage: the photo, the existing masks, the draft, the hover preview,
 // then the prompts on top at a constant on-screen size.
+import { DEFAULT_FRAME_SIDE } from "../raster/frame.ts";
 import type { Box, PromptPoint } from "../state/draft.ts";
 import type { View } from "../view/transform.ts";
 
@@ -33,11 +34,21 @@ export function drawStage(canvas: HTMLCanvasElement, view: View, size: { width: 
   ctx.setTransform(s, 0, 0, s, view.tx * dpr, view.ty * dpr);
   ctx.imageSmoothingEnabled = view.scale < 2;
   if (layers.image?.complete && layers.image.naturalWidth > 0) ctx.drawImage(layers.image, 0, 0, size.width, size.height);
-  // Mask layers are at most the image's resolution: no smoothing keeps their edges honest when zoomed.
-  ctx.imageSmoothingEnabled = false;
-  if (o.showOthers && layers.others) ctx.drawImage(layers.others, 0, 0, size.width, size.height);
-  if (layers.draft) ctx.drawImage(layers.draft, 0, 0, size.width, size.height);
+  // Mask layers on the work frame are at most the image's resolution: no smoothing keeps their edges
+  // honest when zoomed. A live SAM mask drawn from the low-res logits is stretched with smoothing instead.
+  const smoothIfCoarse = (layer: HTMLCanvasElement) => {
+    ctx.imageSmoothingEnabled = layer.width * 2 < Math.min(size.width, DEFAULT_FRAME_SIDE);
+  };
+  if (o.showOthers && layers.others) {
+    smoothIfCoarse(layers.others);
+    ctx.drawImage(layers.others, 0, 0, size.width, size.height);
+  }
+  if (layers.draft) {
+    smoothIfCoarse(layers.draft);
+    ctx.drawImage(layers.draft, 0, 0, size.width, size.height);
+  }
   if (layers.hover) {
+    smoothIfCoarse(layers.hover);
     ctx.globalAlpha = 0.55;
     ctx.drawImage(layers.hover, 0, 0, size.width, size.height);
     ctx.globalAlpha = 1;

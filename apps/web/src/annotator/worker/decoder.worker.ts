@@ -1,6 +1,7 @@
 // The decoder Web Worker: onnxruntime-web (wasm, threads when the page is cross-origin isolated) runs
 // SAM's decoder here so clicks never block the page. Requests are served one at a time, in order.
 import { configureWebRuntime, createWebBackend } from "@data-engine/sam-core/web";
+import { forgetDecoder, loadDecoderBytes } from "../data/decoder-cache.ts";
 import { AnnotatorEngine, AnnotatorEngineError } from "./engine.ts";
 import type { InitResult, Requests, WorkerRequest, WorkerResponse } from "./protocol.ts";
 
@@ -27,11 +28,25 @@ async function init(req: Requests["init"]["req"]): Promise<InitResult> {
   // Without cross-origin isolation there is no SharedArrayBuffer: ask for one thread instead of failing.
   threadsUsed = isolated ? Math.max(1, req.threads) : 1;
   configureWebRuntime({ wasmPaths: req.wasmPaths, numThreads: threadsUsed });
-  const res = await fetch(req.decoderUrl);
-  if (!res.ok) throw new AnnotatorEngineError(`could not download the decoder (HTTP ${res.status})`);
-  const decoder = new Uint8Array(await res.arrayBuffer());
-  engine = await AnnotatorEngine.create({ backend: createWebBackend(), decoder, modelId: req.modelId });
-  return { inputSize: engine.inputSize, lowResSize: engine.lowResSize, threads: threadsUsed, crossOriginIsolated: isolated, loadMs: performance.now() - t0 };
+  const src = { url: req.decoderUrl, modelId: req.modelId, sha256: req.decoderSha256 };
+  const bytes = (skipCache: boolean) =>
+    loadDecoderBytes(src, { skipCache }).catch((err: unknown) => {
+      throw new AnnotatorEngineError(err instanceof Error ? err.message : String(err));
+    });
+  const create = (decoder: Uint8Array) => AnnotatorEngine.create({ backend: createWebBackend(), decoder, modelId: req.modelId });
+  const first = await bytes(false);
+  try {
+    engine = await create(first.bytes);
+  } catch (err) {
+    if (!first.fromCache) throw err;
+    // A cached copy that does not load (a truncated write) is dropped and downloaded again.
+    await forgetDecoder(src);
+    engine = await create((await bytes(true)).bytes);
+  }
+  return {
+    inputSize: engine.inputSize, lowResSize: engine.lowResSize, threads: threadsUsed, crossOriginIsolated: isolated,
+    loadMs: performance.now() - t0, decoderFromCache: first.fromCache,
+  };
 }
 
 async function handle(msg: WorkerRequest): Promise<{ result: unknown; transfer: Transferable[] }> {

@@ -19,7 +19,7 @@ import {
 } from "@data-engine/sam-core";
 import { applyEdits } from "../raster/edits.ts";
 import { identityFrame, workFrame, type Frame, type Size } from "../raster/frame.ts";
-import { logitsToFrameMask, maskToLowResLogits, resizedFrame, type LowResGeometry } from "../raster/logits.ts";
+import { logitsToFrameMask, lowResImageMask, maskToLowResLogits, resizedFrame, type LowResGeometry } from "../raster/logits.ts";
 import { paintMask, parseHexColor } from "../raster/paint.ts";
 import { countOnes, maskToFrame } from "../raster/resample.ts";
 import type { DraftShape, ExistingMask, FinalizeResult, MaskInputRef, PredictResult, PromptRequest, RenderResult, SetImageResult } from "./protocol.ts";
@@ -51,6 +51,7 @@ interface StoredMask {
 
 const DRAFT_FILL_ALPHA = 120;
 const OTHERS_FILL_ALPHA = 80;
+const LOW_RES_FILL_ALPHA = 140;
 
 export interface EngineOptions {
   backend: OrtBackend;
@@ -233,8 +234,22 @@ export class AnnotatorEngine {
     return applyEdits(mask, frame, draft.edits);
   }
 
+  /**
+   * The draft as RGBA for the canvas. A plain SAM candidate (no pixel edits, no existing mask under it) is
+   * drawn from its low-res logits (see lowResImageMask): the click's hot path. Anything else is drawn on
+   * the work frame, where edits live. `area` counts pixels of whichever raster was drawn.
+   */
   render(draft: DraftShape, color: string): RenderResult {
     const t0 = performance.now();
+    if (draft.result && !draft.baseMaskId && draft.edits.length === 0) {
+      const logits = this.result(draft.result.resultId).lowRes[draft.result.index];
+      if (!logits) throw new AnnotatorEngineError(`SAM result ${draft.result.resultId} has no candidate ${draft.result.index}`);
+      const { width, height, mask } = lowResImageMask(logits, this.geometry());
+      const rgba = new Uint8ClampedArray(width * height * 4);
+      // No outline: one low-res cell is several screen pixels, a smoothed outline would read as a blur.
+      paintMask(rgba, mask, width, height, parseHexColor(color), LOW_RES_FILL_ALPHA, LOW_RES_FILL_ALPHA);
+      return { width, height, rgba, area: countOnes(mask), ms: performance.now() - t0 };
+    }
     const { width, height } = this.frame;
     const mask = this.draftFrameMask(draft);
     const rgba = new Uint8ClampedArray(width * height * 4);

@@ -25,6 +25,8 @@ export interface DraftShape {
 
 export interface InitRequest {
   decoderUrl: string;
+  /** SHA-256 of the decoder file: its key in the browser cache (null: keyed by the model id). */
+  decoderSha256: string | null;
   modelId: string;
   threads: number;
   wasmPaths: string;
@@ -36,6 +38,8 @@ export interface InitResult {
   threads: number;
   crossOriginIsolated: boolean;
   loadMs: number;
+  /** The decoder came from the browser cache (no download). */
+  decoderFromCache: boolean;
 }
 
 export interface SetImageResult {
