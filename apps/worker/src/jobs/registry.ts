@@ -10,6 +10,9 @@ import { runExport } from "./export/handler.ts";
 import { generateParams, type GenerateParams } from "./generate/params.ts";
 import { runGenerate } from "./generate/handler.ts";
 import { preflightGeneration } from "./generate/plan.ts";
+import { retrainParams, type RetrainParams } from "./retrain/params.ts";
+import { resolveBaseModel, runRetrain } from "./retrain/handler.ts";
+import { existingTrainingSnapshot } from "./retrain/snapshot.ts";
 import { JobParamsError, PermanentJobError } from "../errors.ts";
 import { stat } from "node:fs/promises";
 
@@ -56,11 +59,28 @@ const generate: JobDefinition<GenerateParams> = {
   run: runGenerate,
 };
 
+const retrain: JobDefinition<RetrainParams> = {
+  type: "RETRAIN",
+  params: retrainParams,
+  projectScoped: true,
+  async preflight(services, params, projectId) {
+    try {
+      await resolveBaseModel(services, projectId!, params.baseModelVersionId);
+      if (params.datasetVersionId) await existingTrainingSnapshot(services, projectId!, params.datasetVersionId);
+    } catch (error) {
+      if (error instanceof PermanentJobError) throw new JobParamsError(error.message);
+      throw error;
+    }
+  },
+  run: runRetrain,
+};
+
 const DEFINITIONS: Partial<Record<JobType, JobDefinition<never>>> = {
   INGEST: ingest as JobDefinition<never>,
   EMBED: embed as JobDefinition<never>,
   EXPORT: exportJob as JobDefinition<never>,
   GENERATE: generate as JobDefinition<never>,
+  RETRAIN: retrain as JobDefinition<never>,
 };
 
 export const SUPPORTED_JOB_TYPES = Object.keys(DEFINITIONS) as JobType[];

@@ -2,6 +2,7 @@
 import { SamPredictor, createNodeBackend } from "@data-engine/sam-core/node";
 import type { Services } from "../services.ts";
 import { ModelError } from "../errors.ts";
+import { embeddingModelId } from "./embedding-identity.ts";
 
 const CACHE_KEY = Symbol.for("@data-engine/worker.predictors");
 type Cache = Map<string, Promise<SamPredictor>>;
@@ -40,7 +41,8 @@ export async function loadPredictor(services: Services, modelVersionId: string):
         decoder,
         encoderExternalData,
         decoderExternalData,
-        modelId: modelVersionId,
+        // Embeddings carry the id of the version whose encoder made them (shared by retrained versions).
+        modelId: embeddingModelId(model),
       });
     })();
     predictors.set(modelVersionId, loading);
