@@ -1,113 +1,33 @@
-// Kill -9 a worker process in the middle of a job, start another, and check the job completes with no
-// duplicate images, dataset rows or export files. On PostgreSQL the test reads the database while the
-// worker runs; on PGlite only one process may open the data directory, so the test opens it only
-// between worker runs and watches the files the worker writes to know when to kill it.
-import { spawn, type ChildProcess } from "node:child_process";
+// Kill -9 a worker process in the middle of an ingest and of an export, start another, and check the job
+// completes with no duplicate images, dataset rows or export files (harness: support/crash-harness.ts;
+// the embed and generate jobs are in crash-models.test.ts).
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { createGunzip } from "node:zlib";
 import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase } from "@data-engine/db/testing";
 import { insertSyntheticMasks } from "../bench/synthetic.ts";
-import { LOCAL_TEMP_PREFIX } from "@data-engine/storage";
-import { createServices, type Services } from "../src/services.ts";
 import { enqueueJob } from "../src/queue/enqueue.ts";
 import { datasetVersionIdFor } from "../src/jobs/export/handler.ts";
+import { countFiles, createCrashHarness, type CrashHarness } from "./support/crash-harness.ts";
 
 const onPostgres = process.env.TEST_DATABASE === "postgres";
-const CHILD = fileURLToPath(new URL("./fixtures/worker-process.ts", import.meta.url));
-const children = new Set<ChildProcess>();
+let harness: CrashHarness;
 let dataDir: string;
-let databaseUrl: string | undefined;
-let closeDatabase: (() => Promise<void>) | undefined;
+const withServices: CrashHarness["withServices"] = (fn) => harness.withServices(fn);
+const killMidwayAndRestart: CrashHarness["killMidwayAndRestart"] = (jobId, midway) => harness.killMidwayAndRestart(jobId, midway);
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), "crash-test-"));
-  if (onPostgres) {
-    // A fresh database the child processes reach by URL; the test holds no connection of its own.
-    const db = await createTestDatabase();
-    databaseUrl = db.databaseUrl;
-    closeDatabase = async () => db.close();
-  }
+  harness = await createCrashHarness("crash-test-");
+  dataDir = harness.dataDir;
 });
 afterEach(async () => {
-  // A failed test must not leave a worker holding the data directory for the next one.
-  for (const child of children) {
-    child.kill("SIGKILL");
-    await new Promise((r) => child.once("exit", r));
-  }
+  await harness.killAll();
 });
 afterAll(async () => {
-  await closeDatabase?.();
-  await rm(dataDir, { recursive: true, force: true });
+  await harness?.close();
 });
-
-/** Opens the services for setup or checks (on PGlite: only while no worker process runs). */
-async function withServices<T>(fn: (services: Services) => Promise<T>): Promise<T> {
-  const services = await createServices({ env: childEnv(), dataDir, monitorIntervalSeconds: 1 });
-  try {
-    return await fn(services);
-  } finally {
-    await services.close();
-  }
-}
-
-function childEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, WORKER_MONITOR_SECONDS: "1", WORKER_RETRY_DELAY_SECONDS: "1" };
-  delete env.S3_BUCKET;
-  if (databaseUrl) env.DATABASE_URL = databaseUrl;
-  else delete env.DATABASE_URL;
-  return env;
-}
-
-function startChild(jobId: string): { child: ChildProcess; result: Promise<{ status: string; attempts: number; log: string }> } {
-  const child = spawn(process.execPath, ["--import", "tsx", CHILD, jobId], { env: childEnv(), stdio: ["ignore", "pipe", "pipe"] });
-  children.add(child);
-  child.on("exit", () => children.delete(child));
-  let log = "";
-  child.stdout!.on("data", (d) => (log += d));
-  child.stderr!.on("data", (d) => (log += d));
-  const result = new Promise<{ status: string; attempts: number; log: string }>((resolve, reject) => {
-    child.on("exit", (code, signal) => {
-      const line = log.split("\n").find((l) => l.startsWith("RESULT "));
-      if (line) resolve({ ...(JSON.parse(line.slice(7)) as { status: string; attempts: number }), log });
-      else reject(new Error(`worker exited (${code ?? signal}) without a result:\n${log}`));
-    });
-  });
-  return { child, result };
-}
-
-async function until(probe: () => Promise<boolean>, what: string, timeoutMs = 120_000): Promise<void> {
-  const start = Date.now();
-  while (!(await probe())) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-// Ignores the storage's own in-flight temporary files (a killed write can leave one behind).
-async function countFiles(dir: string): Promise<number> {
-  return existsSync(dir) ? (await readdir(dir)).filter((n) => !n.startsWith(LOCAL_TEMP_PREFIX)).length : 0;
-}
-
-/** Runs a worker on the job, SIGKILLs it once `midway` is true, then lets a second worker finish. */
-async function killMidwayAndRestart(jobId: string, midway: () => Promise<boolean>) {
-  const first = startChild(jobId);
-  let finishedEarly = false;
-  first.result.then(() => (finishedEarly = true)).catch(() => undefined);
-  await until(async () => {
-    if (finishedEarly) throw new Error("the job finished before the worker could be killed: make it bigger");
-    return midway();
-  }, "the job to be under way");
-  first.child.kill("SIGKILL");
-  await new Promise((r) => first.child.once("exit", r));
-  const second = startChild(jobId);
-  return second.result;
-}
 
 describe(`a worker killed with SIGKILL mid-job (${onPostgres ? "PostgreSQL" : "PGlite"})`, () => {
   it("finishes an ingest on restart with every image exactly once", { timeout: 240_000 }, async () => {

@@ -76,7 +76,7 @@ describe("enqueueJob", () => {
     await expect(enqueueJob(services, { type: "EXPORT", projectId, params: { filter: { stages: [7] } } })).rejects.toBeInstanceOf(JobParamsError);
     await expect(enqueueJob(services, { type: "EXPORT", projectId: "nope", params: {} })).rejects.toThrow(/No project with id "nope"/);
     await expect(enqueueJob(services, { type: "EXPORT", params: {} })).rejects.toThrow(/needs a projectId/);
-    await expect(enqueueJob(services, { type: "RETRAIN", projectId, params: {} })).rejects.toThrow(/not supported/);
+    await expect(enqueueJob(services, { type: "EVALUATE", projectId, params: {} })).rejects.toThrow(/not supported/);
     await expect(enqueueJob(services, { type: "EMBED", projectId, params: {} })).rejects.toThrow(/no active model/);
     expect(await services.prisma.job.count({ where: { projectId } })).toBe(0);
     expect(await services.queue.findJobs("ingest", {})).toHaveLength(0);

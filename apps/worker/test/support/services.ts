@@ -5,19 +5,28 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { createTestDatabase } from "@data-engine/db/testing";
 import { createLocalStorage, type Storage } from "@data-engine/storage";
-import { createServices, type Services } from "../../src/services.ts";
+import { createServices, type Env, type Services } from "../../src/services.ts";
 
 export interface TestServices extends Services {
   cleanup(): Promise<void>;
 }
 
-export async function createTestServices(options: { storage?: (local: Storage) => Storage; retryLimit?: number } = {}): Promise<TestServices> {
+export interface TestServicesOptions {
+  /** The storage to use, given the local one in the test's temporary folder (default: that one). */
+  storage?: (local: Storage) => Storage;
+  retryLimit?: number;
+  /** The settings the jobs read (S3_* for an S3 ingest source); default process.env. */
+  env?: Env;
+}
+
+export async function createTestServices(options: TestServicesOptions = {}): Promise<TestServices> {
   const dataDir = await mkdtemp(path.join(tmpdir(), "worker-test-"));
   const database = await createTestDatabase();
   const local = createLocalStorage({ root: path.join(dataDir, "files") });
   const services = await createServices({
     database,
     ownsDatabase: true,
+    env: options.env,
     storage: options.storage ? options.storage(local) : local,
     dataDir,
     monitorIntervalSeconds: 1,

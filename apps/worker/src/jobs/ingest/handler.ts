@@ -8,7 +8,7 @@ import { enqueueJob } from "../../queue/enqueue.ts";
 import type { JsonObject } from "../types.ts";
 import { ImageRejectedError, normaliseImage } from "./normalise.ts";
 import type { IngestParams } from "./params.ts";
-import { openSource, type SourceEntry } from "./sources.ts";
+import { openSource, type IngestSource, type SourceEntry } from "./sources.ts";
 import { imageKey, thumbnailKey } from "./storage-keys.ts";
 
 interface IngestMeta {
@@ -17,10 +17,18 @@ interface IngestMeta {
 }
 
 export async function runIngest(ctx: JobContext<IngestParams>): Promise<JsonObject> {
+  const source = openSource(ctx.services, ctx.params.source);
+  try {
+    return await ingestFrom(ctx, source);
+  } finally {
+    source.close?.();
+  }
+}
+
+async function ingestFrom(ctx: JobContext<IngestParams>, source: IngestSource): Promise<JsonObject> {
   const { services, params, job } = ctx;
   const projectId = job.projectId!;
   const prisma = services.prisma;
-  const source = openSource(services, params.source);
   let entries: SourceEntry[] = await source.list();
   if (params.extensions) {
     const allowed = new Set(params.extensions.map((e) => e.toLowerCase()));

@@ -1,7 +1,7 @@
 // Where ingest reads files from: the product's storage (browser uploads), a local folder, or an S3 prefix.
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
-import { createStorage, storageConfigFromEnv, type Storage } from "@data-engine/storage";
+import { S3Storage, StorageConfigError, createStorage, storageConfigFromEnv, type Storage } from "@data-engine/storage";
 import type { ImageSource } from "@data-engine/db";
 import type { Services } from "../../services.ts";
 import { PermanentJobError } from "../../errors.ts";
@@ -22,6 +22,8 @@ export interface IngestSource {
   fileName(key: string): string;
   /** Removes an imported file (uploads only). */
   remove?(key: string): Promise<void>;
+  /** Releases what the source opened (the S3 client of a bucket other than the product's). */
+  close?(): void;
 }
 
 export function openSource(services: Services, source: IngestSourceParams): IngestSource {
@@ -32,17 +34,25 @@ export function openSource(services: Services, source: IngestSourceParams): Inge
       return folderSource(source.path, source.recursive, source.origin);
     case "s3": {
       const storage = source.bucket ? s3Storage(services, source.bucket) : services.storage;
-      if (storage.kind !== "s3") throw new PermanentJobError("an S3 source without a bucket needs the product's storage to be S3 (S3_BUCKET)");
-      const bucket = source.bucket ?? services.env.S3_BUCKET ?? "";
-      return storageSource(storage, source.prefix, "S3", (key) => `s3://${bucket}/${key}`, false);
+      if (!(storage instanceof S3Storage)) {
+        throw new PermanentJobError("an S3 source without a bucket needs the product's storage to be S3 (S3_BUCKET)");
+      }
+      // Keys are relative to the storage's prefix (S3_PREFIX for the product's bucket): the URI names the object.
+      const opened = storageSource(storage, source.prefix, "S3", (key) => `s3://${storage.bucket}/${storage.prefix}${key}`, false);
+      return source.bucket ? { ...opened, close: () => storage.destroy() } : opened;
     }
   }
 }
 
 function s3Storage(services: Services, bucket: string): Storage {
   // The source bucket is read with the product's S3 endpoint and credentials, but without its prefix.
-  const config = storageConfigFromEnv({ ...services.env, S3_BUCKET: bucket, S3_PREFIX: "" });
-  return createStorage(config);
+  try {
+    return createStorage(storageConfigFromEnv({ ...services.env, S3_BUCKET: bucket, S3_PREFIX: "" }));
+  } catch (error) {
+    // A bad S3_* setting: retrying cannot fix it.
+    if (error instanceof StorageConfigError) throw new PermanentJobError(`S3 source: ${error.message}`);
+    throw error;
+  }
 }
 
 function storageSource(
