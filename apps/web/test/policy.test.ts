@@ -8,6 +8,7 @@ import { appRouter } from "../src/server/router.ts";
 import { createMask, IMAGE_H, IMAGE_W, type Fixture } from "./support/fixture.ts";
 import { rectangleRle } from "./support/coco-rle.ts";
 import { fx, t, useApiWorld } from "./support/api-world.ts";
+import { tinyModelFiles } from "./support/model-files.ts";
 import type { TestRuntime } from "./support/test-runtime.ts";
 
 type Role = "ADMIN" | "REVIEWER" | "ANNOTATOR";
@@ -98,6 +99,14 @@ const POLICY: Record<string, { access: Access; input?: Input }> = {
 
   "models.list": { access: "authed", input: () => ({}) },
   "models.activate": { access: "admin", input: (fx) => ({ ...P(fx), modelVersionId: fx.modelId }) },
+  "models.import": {
+    access: "admin",
+    input: async () => {
+      const f = await tinyModelFiles();
+      return { name: `imported ${randomUUID().slice(0, 8)}`, files: { from: "server", encoderPath: f.encoderPath, decoderPath: f.decoderPath } };
+    },
+  },
+  "models.buildDemo": { access: "admin", input: () => ({ config: "tiny", seed: 3 }) },
 
   "exports.start": { access: "admin", input: (fx) => ({ ...P(fx), name: "export" }) },
   "generate.start": { access: "admin", input: (fx) => ({ ...P(fx), mode: "review" }) },

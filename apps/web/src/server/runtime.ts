@@ -38,6 +38,26 @@ export interface MaskGeometry {
   describe(counts: string, size: [height: number, width: number]): { area: number; bbox: [number, number, number, number] };
 }
 
+/** Model registration, from the worker's models module (apps/worker/src/models), injected like the rest. */
+export interface ModelRegistry {
+  /** importModelFiles: a public SAM export pair on the server's disk, checked with sam-core's inspect. */
+  importFiles(request: {
+    encoderPath: string;
+    decoderPath: string;
+    name: string;
+    architecture?: string;
+    projectId?: string | null;
+    createdById: string;
+  }): Promise<{ id: string; name: string }>;
+  /** buildDemoModel: a SAM-architecture model with seeded weights, built by sam-core's builder. */
+  buildDemo(request: { config: "tiny" | "vit_b"; seed?: number; name?: string; projectId?: string | null; createdById: string }): Promise<{ id: string; name: string }>;
+  /**
+   * sam-core's inspect on one file: a one-line description when it is the wanted part of a SAM pair,
+   * else an Error named "ModelError" whose message says what the file is instead.
+   */
+  describe(bytes: Uint8Array, role: "encoder" | "decoder"): string;
+}
+
 export interface OidcSettings {
   issuer: string;
   clientId: string;
@@ -59,6 +79,9 @@ export interface WebRuntime {
   oidc: OidcSettings | null;
   /** onnxruntime-web's dist folder, whose wasm files the app serves under /ort/. */
   ortDistDir: string;
+  models: ModelRegistry;
+  /** Where browser uploads (model files) wait until they are imported; inside the data directory. */
+  uploadDir: string;
 }
 
 const key = Symbol.for("@data-engine/web/runtime");

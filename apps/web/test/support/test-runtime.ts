@@ -1,6 +1,7 @@
 // A web runtime over a fresh in-memory database, for API tests: real Prisma client and migrations, real
 // password hashing, real local storage and URL signer; the worker's job control is a recording stand-in
-// that writes the Job rows the real one would (the queue itself is the worker's to test).
+// that writes the Job rows the real one would (the queue itself is the worker's to test); model
+// registration is the worker's real one.
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -8,6 +9,7 @@ import { hashPassword, verifyPassword } from "@data-engine/db";
 import { createTestDatabase } from "@data-engine/db/testing";
 import { LocalStorage, createLocalUrlSigner } from "@data-engine/storage";
 import { mintSessionToken } from "../../src/server/auth/session-cookie.ts";
+import { createModelRegistry } from "../../src/server/bootstrap/model-registry.ts";
 import { createCaller } from "../../src/server/router.ts";
 import { createContext } from "../../src/server/trpc/context.ts";
 import type { EnqueueRequest, WebRuntime } from "../../src/server/runtime.ts";
@@ -31,9 +33,10 @@ export async function createTestRuntime(): Promise<TestRuntime> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "web-test-"));
   const prisma = db.prisma;
   const enqueued: EnqueueRequest[] = [];
+  const storage = new LocalStorage({ root: path.join(dir, "files") });
   const runtime: WebRuntime = {
     prisma,
-    storage: new LocalStorage({ root: path.join(dir, "files") }),
+    storage,
     urlSigner: createLocalUrlSigner("file-url-secret-for-tests-0123456789"),
     jobs: {
       async enqueue(request) {
@@ -58,6 +61,9 @@ export async function createTestRuntime(): Promise<TestRuntime> {
     authSecret: TEST_SECRET,
     oidc: null,
     ortDistDir: dir,
+    // The worker's real model registration (it only needs the database and storage).
+    models: createModelRegistry({ prisma, storage }),
+    uploadDir: path.join(dir, "uploads"),
   };
   return {
     runtime,

@@ -59,7 +59,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     } else {
       log("[server] WORKER_MODE=separate: start workers with `npm run start -w @data-engine/worker`");
     }
-    setWebRuntime(createWebRuntime(services, { authSecret, oidc: config.oidc }));
+    setWebRuntime(createWebRuntime(services, { authSecret, oidc: config.oidc, dataDir: config.dataDir }));
     // Without NEXTAUTH_URL, next-auth builds its callback URLs from the request's Host header.
     if (!env.NEXTAUTH_URL) process.env.AUTH_TRUST_HOST ??= "true";
 

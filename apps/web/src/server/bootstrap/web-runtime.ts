@@ -8,6 +8,7 @@ import { rleArea, rleBbox } from "@data-engine/sam-core";
 import { createLocalUrlSigner } from "@data-engine/storage";
 import { activateModel, cancelJob, enqueueJob, retryJob, type Services } from "@data-engine/worker";
 import type { OidcSettings, WebRuntime } from "../runtime.ts";
+import { createModelRegistry } from "./model-registry.ts";
 import { deriveFileUrlSecret } from "./secrets.ts";
 
 export function ortDistDir(): string {
@@ -21,7 +22,7 @@ export function ortDistDir(): string {
   return dist;
 }
 
-export function createWebRuntime(services: Services, settings: { authSecret: string; oidc: OidcSettings | null }): WebRuntime {
+export function createWebRuntime(services: Services, settings: { authSecret: string; oidc: OidcSettings | null; dataDir: string }): WebRuntime {
   return {
     prisma: services.prisma,
     storage: services.storage,
@@ -42,5 +43,7 @@ export function createWebRuntime(services: Services, settings: { authSecret: str
     authSecret: settings.authSecret,
     oidc: settings.oidc,
     ortDistDir: ortDistDir(),
+    models: createModelRegistry(services),
+    uploadDir: path.join(settings.dataDir, "uploads"),
   };
 }

@@ -1,5 +1,7 @@
 import { requireAdmin } from "@/server/page-session.ts";
 import { ActivateModel } from "./activate-model.tsx";
+import { CompareModels } from "./compare-models.tsx";
+import { BuildDemoModelForm, ImportModelForm } from "./model-forms.tsx";
 
 export default async function ModelsPage() {
   const { caller } = await requireAdmin("/admin/models");
@@ -8,7 +10,7 @@ export default async function ModelsPage() {
     <>
       <h1>Models</h1>
       {models.length === 0 ? (
-        <p className="muted">No models yet. The worker registers the starter model and every retrained one.</p>
+        <p className="muted">No models yet: import a SAM export pair or build a demo model below.</p>
       ) : (
         <table data-testid="models">
           <thead><tr><th>Name</th><th>Architecture</th><th>Source</th><th>Round</th><th>Status</th><th>Active in</th><th>Activate for</th></tr></thead>
@@ -31,6 +33,9 @@ export default async function ModelsPage() {
           </tbody>
         </table>
       )}
+      {models.length >= 2 && <CompareModels models={models.map((m) => ({ id: m.id, name: m.name, trainingRound: m.trainingRound, metrics: m.metrics }))} />}
+      <ImportModelForm projects={projects.map((p) => ({ id: p.id, name: p.name }))} />
+      <BuildDemoModelForm projects={projects.map((p) => ({ id: p.id, name: p.name }))} />
     </>
   );
 }
