@@ -3,18 +3,12 @@
 // RETRAIN job freezes a snapshot split by image, evaluates the base, fine-tunes the decoder, evaluates
 // the result on the same held-out masks and registers a candidate. Resume after a stop mid-training
 // must give the very same decoder; bad datasets must fail with a reason and leave the active model alone.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { createHash } from "node:crypto";
-import sharp from "sharp";
+import { rm } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodeEmbedding, encodeMask, importDecoderWeights, inspectOnnx, rleArea, rleBbox } from "@data-engine/sam-core";
-import { generateScene } from "@data-engine/sam-train";
+import { decodeEmbedding, importDecoderWeights, inspectOnnx } from "@data-engine/sam-core";
 import { enqueueJob } from "../src/queue/enqueue.ts";
 import { startWorkers, type Workers } from "../src/queue/workers.ts";
 import { registerStarterModel } from "../src/models/starter.ts";
-import { activateModel } from "../src/models/activate.ts";
 import { loadPredictor, releasePredictors } from "../src/models/load.ts";
 import { promoteCandidate, promotionCheck, rollbackModel } from "../src/models/promote.ts";
 import { embeddingModelId } from "../src/models/embedding-identity.ts";
@@ -24,6 +18,7 @@ import { runRetrain, trainingRunIdFor } from "../src/jobs/retrain/handler.ts";
 import { retrainParams, type RetrainParams } from "../src/jobs/retrain/params.ts";
 import { heldOutImages } from "../src/jobs/retrain/split.ts";
 import { createProject, createTestServices, waitForJob, type TestServices } from "./support/services.ts";
+import { setupTrainingProject, writeScenes } from "./support/training-project.ts";
 
 const SCENES = 10;
 // Small and fast: the hypernetwork + IoU heads, 3 decoder passes per object, dice + IoU loss (the
@@ -50,11 +45,7 @@ let starterId: string;
 
 beforeAll(async () => {
   services = await createTestServices();
-  folder = await mkdtemp(path.join(tmpdir(), "retrain-test-"));
-  for (let i = 0; i < SCENES; i++) {
-    const scene = generateScene(4000 + i, { size: 256, domain: "rings" });
-    await sharp(Buffer.from(scene.rgb), { raw: { width: 256, height: 256, channels: 3 } }).png().toFile(path.join(folder, `scene-${i}.png`));
-  }
+  folder = await writeScenes(SCENES);
   starterId = (await registerStarterModel(services)).id;
   workers = await startWorkers(services, { log: () => undefined, pollingIntervalSeconds: 0.5, reconcileIntervalMs: 0 });
 }, 120_000);
@@ -65,30 +56,8 @@ afterAll(async () => {
   if (folder) await rm(folder, { recursive: true, force: true });
 });
 
-/** A project with the scenes ingested and embedded by the starter, and (unless `accept` is false) every object mask ACCEPTED. */
-async function setupProject(slug: string, opts: { accept?: boolean; embed?: boolean } = {}): Promise<string> {
-  const projectId = await createProject(services, slug);
-  const ingest = await enqueueJob(services, { type: "INGEST", projectId, params: { source: { kind: "folder", path: folder } } });
-  expect((await waitForJob(services, ingest.id)).status).toBe("SUCCEEDED");
-  const { embedJob } = await activateModel(services, { projectId, modelVersionId: starterId, embed: opts.embed ?? true });
-  if (embedJob) expect((await waitForJob(services, embedJob.id, 120_000)).status).toBe("SUCCEEDED");
-  if (opts.accept === false) return projectId;
-  const images = await services.prisma.image.findMany({ where: { projectId }, select: { id: true, fileName: true } });
-  for (const image of images) {
-    const i = Number(/scene-(\d+)/.exec(image.fileName ?? "")![1]);
-    const scene = generateScene(4000 + i, { size: 256, domain: "rings" });
-    for (const m of scene.masks) {
-      const rle = encodeMask(m);
-      await services.prisma.mask.create({
-        data: {
-          projectId, imageId: image.id, rle: rle.counts, rleChecksum: createHash("sha256").update(rle.counts).digest("hex"),
-          bbox: [...rleBbox(rle)], area: rleArea(rle), source: "MANUAL", stage: 1, status: "ACCEPTED",
-        },
-      });
-    }
-  }
-  return projectId;
-}
+const setupProject = (slug: string, opts: { accept?: boolean; embed?: boolean } = {}) =>
+  setupTrainingProject(services, { slug, folder, modelVersionId: starterId, ...opts });
 
 function directContext(projectId: string, job: { id: string; queueJobId: string | null }, params: RetrainParams, stopping: () => boolean) {
   return createJobContext<RetrainParams>(

@@ -1,8 +1,7 @@
 // The admin CLI's commands, over the same services and functions as the web app.
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import type { ParseArgsConfig } from "node:util";
-import { hashPassword, type Job, type Role } from "@data-engine/db";
+import { hashPassword, type Role } from "@data-engine/db";
 import { enqueueJob } from "../queue/enqueue.ts";
 import { cancelJob, retryJob } from "../queue/control.ts";
 import { startWorkers } from "../queue/workers.ts";
@@ -12,37 +11,13 @@ import { activateModel } from "../models/activate.ts";
 import { seedDemo } from "../seed.ts";
 import { CliError, EXIT } from "./errors.ts";
 import { describeJob, exitCodeFor, followJobs, resolveProject, resolveUserId, type CliContext } from "./context.ts";
+import { enqueueAndMaybeFollow, filterFromFlags, filterOptions, FILTER_USAGE, list, num, str, wait, type Command, type Values } from "./command.ts";
+import { TRAINING_COMMANDS } from "./training-commands.ts";
+
+export type { Command } from "./command.ts";
 import { table } from "./output.ts";
 
-type Values = Record<string, string | boolean | string[] | undefined>;
-
-export interface Command {
-  name: string;
-  summary: string;
-  usage: string;
-  options: NonNullable<ParseArgsConfig["options"]>;
-  /** False for commands that never touch the database (they get no services). */
-  needsServices?: boolean;
-  run(cli: CliContext, values: Values, positionals: string[]): Promise<number>;
-}
-
-const str = (v: Values[string]): string | undefined => (typeof v === "string" ? v : undefined);
-const list = (v: Values[string]): string[] | undefined =>
-  typeof v === "string" ? v.split(",").map((s) => s.trim()).filter(Boolean) : undefined;
 const ROLES = ["ADMIN", "REVIEWER", "ANNOTATOR"] as const;
-
-async function enqueueAndMaybeFollow(cli: CliContext, values: Values, job: Job): Promise<number> {
-  if (values["no-wait"]) {
-    cli.out.result(job, () => `queued ${job.type.toLowerCase()} job ${job.id}`);
-    return EXIT.OK;
-  }
-  cli.out.info(`queued ${job.type.toLowerCase()} job ${job.id}`);
-  const finals = await followJobs(cli, job.id);
-  cli.out.result(finals.length === 1 ? finals[0] : finals, () => finals.map(describeJob).join("\n"));
-  return exitCodeFor(finals);
-}
-
-const wait = { "no-wait": { type: "boolean" as const } };
 
 export const COMMANDS: Command[] = [
   {
@@ -222,16 +197,11 @@ export const COMMANDS: Command[] = [
     name: "export",
     summary: "export a dataset version (SA-1B JSON, COCO instances) to storage",
     usage:
-      "export --project <slug> [--name <name>] [--status ACCEPTED,...] [--stages 1,2,3] [--labels dog,cat] [--model <id>] [--from <ISO date>] [--to <ISO date>] [--format sa1b,coco] [--polygons] [--png-masks] [--layout archive|folder] [--no-wait]",
+      `export --project <slug> [--name <name>] ${FILTER_USAGE} [--format sa1b,coco] [--polygons] [--png-masks] [--layout archive|folder] [--no-wait]`,
     options: {
       project: { type: "string" },
       name: { type: "string" },
-      status: { type: "string" },
-      stages: { type: "string" },
-      labels: { type: "string" },
-      model: { type: "string" },
-      from: { type: "string" },
-      to: { type: "string" },
+      ...filterOptions,
       format: { type: "string" },
       polygons: { type: "boolean" },
       "png-masks": { type: "boolean" },
@@ -240,14 +210,7 @@ export const COMMANDS: Command[] = [
     },
     async run(cli, values) {
       const project = await resolveProject(cli.services, str(values.project));
-      const isoDate = (v: string | undefined) => (v ? (/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : v) : undefined);
-      const filter: Record<string, unknown> = {};
-      if (list(values.status)) filter.statuses = list(values.status)!.map((s) => s.toUpperCase());
-      if (list(values.stages)) filter.stages = list(values.stages)!.map(Number);
-      if (list(values.labels)) filter.labels = list(values.labels);
-      if (str(values.model)) filter.modelVersionId = str(values.model);
-      if (str(values.from)) filter.createdFrom = isoDate(str(values.from));
-      if (str(values.to)) filter.createdTo = isoDate(str(values.to));
+      const filter = filterFromFlags(values);
       const options: Record<string, unknown> = {};
       if (list(values.format)) options.formats = list(values.format);
       if (values.polygons) options.polygons = true;
@@ -280,19 +243,12 @@ export const COMMANDS: Command[] = [
     async run(cli, values) {
       if (values.follow && values["no-wait"]) throw new CliError("give --follow or --no-wait, not both");
       const project = await resolveProject(cli.services, str(values.project));
-      const num = (flag: string) => {
-        const raw = str(values[flag]);
-        if (raw === undefined) return undefined;
-        const n = Number(raw);
-        if (raw.trim() === "" || !Number.isFinite(n)) throw new CliError(`--${flag} must be a number, got "${raw}"`);
-        return n;
-      };
       const amg = Object.fromEntries(
         Object.entries({
-          pointsPerSide: num("points-per-side"),
-          predIouThresh: num("pred-iou"),
-          stabilityScoreThresh: num("stability"),
-          cropNLayers: num("crop-layers"),
+          pointsPerSide: num(values, "points-per-side"),
+          predIouThresh: num(values, "pred-iou"),
+          stabilityScoreThresh: num(values, "stability"),
+          cropNLayers: num(values, "crop-layers"),
         }).filter(([, v]) => v !== undefined),
       );
       const params: Record<string, unknown> = {};
@@ -305,16 +261,7 @@ export const COMMANDS: Command[] = [
       return enqueueAndMaybeFollow(cli, values, job);
     },
   },
-  {
-    name: "retrain",
-    summary: "retrain the model on accepted masks (not available yet)",
-    usage: "retrain --project <slug>",
-    options: { project: { type: "string" } },
-    needsServices: false,
-    async run() {
-      throw new CliError("retraining jobs are not available in this version yet", EXIT.UNAVAILABLE);
-    },
-  },
+  ...TRAINING_COMMANDS,
   {
     name: "jobs list",
     summary: "list recent jobs",

@@ -21,7 +21,7 @@ export interface PromotionCheck {
 /** Whether `candidate` may be promoted in the project whose active model is `activeId`. */
 export function promotionCheck(candidate: Pick<ModelVersion, "status" | "source" | "parentId" | "metrics" | "name">, activeId: string | null): PromotionCheck {
   const no = (reason: string) => ({ allowed: false, reason });
-  if (candidate.source !== "TRAINED") return no(`"${candidate.name}" was not produced by a retraining round; activate it instead`);
+  if (candidate.source !== "TRAINED" && candidate.source !== "EXTERNAL") return no(`"${candidate.name}" was not produced by a retraining round; activate it instead`);
   if (candidate.status !== "CANDIDATE") return no(`"${candidate.name}" is ${candidate.status.toLowerCase()}, not a candidate`);
   const m = (candidate.metrics ?? {}) as RoundMetrics;
   if (candidate.parentId !== activeId) {
@@ -64,7 +64,7 @@ export async function rollbackModel(
   if (!current) throw new ModelError("The project has no active model to roll back");
   if (!current.parentId) throw new ModelError(`"${current.name}" has no parent model to roll back to`);
   const { model } = await activateModel(services, { projectId: req.projectId, modelVersionId: current.parentId, createdById: req.createdById ?? null });
-  if (current.source === "TRAINED") {
+  if (current.source === "TRAINED" || current.source === "EXTERNAL") {
     await prisma.modelVersion.update({ where: { id: current.id }, data: { status: "ARCHIVED" } });
   }
   return { model, rolledBackId: current.id };

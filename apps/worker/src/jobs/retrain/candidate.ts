@@ -1,43 +1,45 @@
-// The result of a round as a model version: the fine-tuned decoder in the public export format plus its
-// throughput variant, the parent's encoder files unchanged (same storage keys), lineage to the parent and
-// the dataset version, and the parent's embeddings shared (same encoder, so nothing is re-encoded).
+// A new decoder for an existing model as a model version: the decoder in the public export format plus
+// its throughput variant, the parent's encoder files unchanged (same storage keys), lineage to the parent
+// and the dataset version, and the parent's embeddings shared (same encoder, so nothing is re-encoded).
+// Used for the result of a round and for a decoder trained elsewhere (external trainer).
 import { createHash } from "node:crypto";
-import type { ModelVersion } from "@data-engine/db";
+import type { ModelSource, ModelVersion } from "@data-engine/db";
 import type { DecoderConfig, WeightMap } from "@data-engine/sam-core";
 import { exportDecoder } from "@data-engine/sam-train";
 import type { Services } from "../../services.ts";
 import { embeddingModelId, shareEmbeddings } from "../../models/embedding-identity.ts";
 
-export interface CandidateRequest {
+export interface DecoderVariantRequest {
   base: ModelVersion;
   projectId: string;
+  source: Extract<ModelSource, "TRAINED" | "EXTERNAL">;
+  /** Its training run: a re-run after a crash finds the version it made by this id. */
   trainingRunId: string;
   datasetVersionId: string;
   name: string;
-  config: DecoderConfig;
-  weights: WeightMap;
+  decoder: Uint8Array;
+  decoderThroughput: Uint8Array;
   metrics: Record<string, unknown>;
   createdById: string | null;
+  config?: Record<string, unknown>;
 }
 
-export async function registerCandidate(services: Services, req: CandidateRequest): Promise<ModelVersion> {
+export async function registerDecoderVariant(services: Services, req: DecoderVariantRequest): Promise<ModelVersion> {
   const prisma = services.prisma;
-  // A re-run after a crash between registration and the run's update finds the version it made.
   const made = await prisma.modelVersion.findFirst({ where: { config: { path: ["trainingRunId"], equals: req.trainingRunId } } });
   if (made) return made;
-  const files = exportDecoder(req.config, req.weights);
-  const sha = createHash("sha256").update(files.decoder).digest("hex");
+  const sha = createHash("sha256").update(req.decoder).digest("hex");
   const decoderKey = `models/${sha}/decoder.onnx`;
   const decoderThroughputKey = `models/${sha}/decoder-throughput.onnx`;
-  await services.storage.put(decoderKey, files.decoder, { contentType: "application/octet-stream" });
-  await services.storage.put(decoderThroughputKey, files.decoderThroughput, { contentType: "application/octet-stream" });
+  await services.storage.put(decoderKey, req.decoder, { contentType: "application/octet-stream" });
+  await services.storage.put(decoderThroughputKey, req.decoderThroughput, { contentType: "application/octet-stream" });
   const baseConfig = (req.base.config ?? {}) as Record<string, unknown>;
   const model = await prisma.modelVersion.create({
     data: {
       projectId: req.projectId,
       name: req.name,
       architecture: req.base.architecture,
-      source: "TRAINED",
+      source: req.source,
       encoderKey: req.base.encoderKey,
       encoderSha256: req.base.encoderSha256,
       decoderKey,
@@ -50,10 +52,10 @@ export async function registerCandidate(services: Services, req: CandidateReques
       createdById: req.createdById,
       config: {
         ...baseConfig,
-        // The exported decoder is a plain single file (no external data), whatever the parent's was.
+        // The new decoder is a plain single file (no external data), whatever the parent's was.
         decoderExternalData: [],
         decoderThroughputExternalData: [],
-        decoder: req.config as never,
+        ...req.config,
         trainingRunId: req.trainingRunId,
         datasetVersionId: req.datasetVersionId,
         embeddingsFrom: embeddingModelId(req.base),
@@ -62,4 +64,14 @@ export async function registerCandidate(services: Services, req: CandidateReques
   });
   await shareEmbeddings(services, req.base.id, model.id);
   return model;
+}
+
+/** The result of a round: the trained weights exported in both decoder forms. */
+export function registerCandidate(
+  services: Services,
+  req: Omit<DecoderVariantRequest, "decoder" | "decoderThroughput" | "source" | "config"> & { decoderConfig: DecoderConfig; weights: WeightMap },
+): Promise<ModelVersion> {
+  const files = exportDecoder(req.decoderConfig, req.weights);
+  const { decoderConfig, weights: _w, ...rest } = req;
+  return registerDecoderVariant(services, { ...rest, source: "TRAINED", decoder: files.decoder, decoderThroughput: files.decoderThroughput, config: { decoder: decoderConfig } });
 }

@@ -38,7 +38,7 @@ export async function resolveBaseModel(services: Services, projectId: string, re
 }
 
 /** The base decoder's config and weights, read from its public export whatever its origin. */
-async function baseDecoder(services: Services, base: ModelVersion): Promise<{ config: DecoderConfig; weights: WeightMap }> {
+export async function baseDecoder(services: Services, base: ModelVersion): Promise<{ config: DecoderConfig; weights: WeightMap }> {
   const cfg = (base.config ?? {}) as { decoderExternalData?: string[] };
   const dir = base.decoderKey.slice(0, base.decoderKey.lastIndexOf("/") + 1);
   const side = new Map<string, Uint8Array>();
@@ -211,7 +211,7 @@ export async function runRetrain(ctx: JobContext<RetrainParams>): Promise<JsonOb
       trainingRunId: runId,
       datasetVersionId: dataset.id,
       name: params.name ?? `${base.name} · round ${base.trainingRound + 1}`,
-      config: decoder.config,
+      decoderConfig: decoder.config,
       weights: result.weights,
       metrics: record,
       createdById: job.createdById,

@@ -22,6 +22,8 @@ export async function loadSplit(
     split: DatasetSplit;
     /** The model whose stored embeddings the decoder reads (the base model: its encoder is frozen). */
     embeddingModelId: string;
+    /** Embeddings from elsewhere (e.g. an imported encoder run here) instead of the stored ones. */
+    embeddingFor?: (imageId: string) => Promise<Float32Array>;
     decoder: DecoderConfig;
     onImage?: (done: number, total: number) => Promise<void>;
   },
@@ -46,8 +48,8 @@ export async function loadSplit(
   let done = 0;
   for (const [imageId, list] of byImage) {
     await args.onImage?.(done++, byImage.size);
-    const row = await prisma.embedding.findUnique({ where: { imageId_modelVersionId: { imageId, modelVersionId: args.embeddingModelId } } });
-    let embedding: Float32Array | null = null;
+    const row = args.embeddingFor ? null : await prisma.embedding.findUnique({ where: { imageId_modelVersionId: { imageId, modelVersionId: args.embeddingModelId } } });
+    let embedding: Float32Array | null = args.embeddingFor ? await args.embeddingFor(imageId) : null;
     if (row) {
       const bytes = await services.storage.getBytes(row.storageKey);
       const e = decodeEmbedding(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
@@ -55,7 +57,7 @@ export async function loadSplit(
         throw new Error(`image ${imageId}: its stored embedding is [${e.shape.join(",")}] but the decoder takes [${shape.join(",")}]`);
       }
       embedding = e.data;
-    } else missingEmbeddings.push(imageId);
+    } else if (!embedding) missingEmbeddings.push(imageId);
     for (const it of list) {
       const rle = it.mask.rle;
       if (createHash("sha256").update(rle, "utf8").digest("hex") !== it.rleChecksum) {
