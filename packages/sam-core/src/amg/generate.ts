@@ -76,7 +76,41 @@ function checkEmbedding(e: SamEmbedding, height: number, width: number, what: st
   }
 }
 
-function checkDecoded(d: DecodedBatch, count: number, embedding: SamEmbedding): void {
+/** A batch's IoU predictions, and the mask logits of `prompts` (ascending batch indices) only. */
+interface SurvivorBatch extends DecodedBatch {
+  prompts: number[];
+}
+
+/**
+ * Decodes a batch; with a two-stage decoder, asks for the masks of only the prompts with an ambiguity
+ * token (1..M-1, the reference's multimask output) whose predicted IoU passes `iouThr` (null: all).
+ */
+async function decodeSurvivors(
+  decoder: AmgDecoder,
+  embedding: SamEmbedding,
+  points: Float32Array,
+  count: number,
+  iouThr: number | null,
+): Promise<SurvivorBatch> {
+  const everyPrompt = () => Array.from({ length: count }, (_, i) => i);
+  if (!decoder.scoreBatch) return { ...(await decoder.decodeBatch(embedding, points, count)), prompts: everyPrompt() };
+  const scored = await decoder.scoreBatch(embedding, points, count);
+  const m = scored.numMasks;
+  if (!Number.isInteger(m) || m < 2 || scored.iouPredictions.length !== count * m) {
+    throw new AmgInputError(`decoder returned ${scored.iouPredictions.length} IoU predictions for ${count} prompts x ${String(m)} masks`);
+  }
+  let prompts = everyPrompt();
+  if (iouThr !== null) {
+    prompts = prompts.filter((i) => {
+      for (let t = 1; t < m; t++) if (scored.iouPredictions[i * m + t]! > iouThr) return true;
+      return false;
+    });
+  }
+  const masks = await scored.masksOf(prompts);
+  return { numMasks: m, iouPredictions: scored.iouPredictions, ...masks, prompts };
+}
+
+function checkDecoded(d: SurvivorBatch, count: number, embedding: SamEmbedding): void {
   const { numMasks: m, lowResHeight: lh, lowResWidth: lw } = d;
   if (!Number.isInteger(m) || m < 2) {
     throw new AmgInputError(
@@ -86,11 +120,11 @@ function checkDecoded(d: DecodedBatch, count: number, embedding: SamEmbedding): 
   if (d.iouPredictions.length !== count * m) {
     throw new AmgInputError(`decoder returned ${d.iouPredictions.length} IoU predictions for ${count} prompts x ${m} masks`);
   }
-  if (d.lowResMasks.length !== count * m * lh * lw) {
-    throw new AmgInputError(`decoder returned ${d.lowResMasks.length} mask logits for ${count} x ${m} x ${lh} x ${lw}`);
+  if (d.lowResMasks.length !== d.prompts.length * m * lh * lw) {
+    throw new AmgInputError(`decoder returned ${d.lowResMasks.length} mask logits for ${d.prompts.length} x ${m} x ${lh} x ${lw}`);
   }
   const [, , eh, ew] = embedding.shape;
-  if (lh !== 4 * eh || lw !== 4 * ew) {
+  if (d.prompts.length > 0 && lh !== 4 * eh || lw !== 4 * ew) {
     throw new AmgInputError(`low-res masks are ${lh}x${lw} but the embedding is ${eh}x${ew} (expected 4x)`);
   }
 }
@@ -112,6 +146,7 @@ export async function generateMasks(input: GenerateMasksInput, options: AmgOptio
     crops: crops.length,
     prompts: 0,
     decoderRuns: 0,
+    maskPrompts: 0,
     candidates: 0,
     afterIou: 0,
     afterStability: 0,
@@ -174,9 +209,10 @@ export async function generateMasks(input: GenerateMasksInput, options: AmgOptio
           modelPoints[2 * i + 1] = py * sy;
         }
         const td = now();
-        const out = await decoder.decodeBatch(embedding, modelPoints, count);
+        const out = await decodeSurvivors(decoder, embedding, modelPoints, count, opts.predIouThresh > 0 ? iouThr : null);
         decodeMs += now() - td;
         stats.decoderRuns++;
+        stats.maskPrompts += out.prompts.length;
         checkDecoded(out, count, embedding);
         upscaler ??= new MaskUpscaler({
           lowResHeight: out.lowResHeight,
@@ -193,15 +229,15 @@ export async function generateMasks(input: GenerateMasksInput, options: AmgOptio
         });
         const m = out.numMasks;
         const plane = out.lowResHeight * out.lowResWidth;
-        for (let i = 0; i < count; i++) {
+        for (let j = 0; j < out.prompts.length; j++) {
+          const i = out.prompts[j]!;
           // Token 0 is the multi-prompt answer; the reference's multimask output is tokens 1..M-1.
           for (let t = 1; t < m; t++) {
             stats.candidates++;
-            const k = i * m + t;
-            const iou = out.iouPredictions[k]!;
+            const iou = out.iouPredictions[i * m + t]!;
             if (opts.predIouThresh > 0 && !(iou > iouThr)) continue;
             stats.afterIou++;
-            const up = upscaler.upscale(out.lowResMasks, k * plane, thrHi, thrLo);
+            const up = upscaler.upscale(out.lowResMasks, (j * m + t) * plane, thrHi, thrLo);
             const stability = up.unions === 0 ? 0 : f32(up.intersections / up.unions);
             if (opts.stabilityScoreThresh > 0 && !(stability >= stabThr)) continue;
             stats.afterStability++;

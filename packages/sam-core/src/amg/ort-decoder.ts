@@ -3,6 +3,12 @@
  * fallback, the public single-prompt export (one prompt per run). Both are fed the same prompts (one
  * foreground point plus the padding point the reference adds when there is no box) and both hand back
  * the low-res logits, so the generator's results do not depend on which one is used.
+ *
+ * A throughput export is by default rebuilt from its weights as the AMG split pair (see
+ * builder/decoder/amg-split.ts): IoU predictions first, masks only for the prompts the generator asks
+ * for, image-side work once per batch. The rebuilt pair is checked against the given export on a probe
+ * batch at load time; if its weights cannot be imported (quantized or foreign graphs) or the probe
+ * disagrees, the export runs as given.
  */
 import type { SamEmbedding } from "../embedding/embedding.ts";
 import { assertEmbeddingMatchesModel } from "../embedding/embedding.ts";
@@ -11,7 +17,8 @@ import { inspectOnnx } from "../inspect/inspect.ts";
 import type { ModelInfo } from "../inspect/inspect.ts";
 import type { ExternalDataFile, OrtBackend, RtSession, SessionOptions } from "../runtime/backend.ts";
 import { float32Data } from "../runtime/backend.ts";
-import type { AmgDecoder, DecodedBatch } from "./decoder.ts";
+import type { AmgDecoder, DecodedBatch, ScoredBatch } from "./decoder.ts";
+import { splitFromExport, type SplitSessions } from "./split-sessions.ts";
 import { AmgInputError } from "./errors.ts";
 
 export interface OrtAmgDecoderOptions {
@@ -24,11 +31,18 @@ export interface OrtAmgDecoderOptions {
   maxBatch?: number;
   /** When set, embeddings from another encoder are refused. */
   modelId?: string;
+  /**
+   * Rebuild the export as the two-stage AMG pair (IoU first, masks on demand). Default: true for a
+   * throughput export, false for the public export (which then runs one prompt per run as given).
+   */
+  split?: boolean;
 }
 
 export interface OrtAmgDecoder extends AmgDecoder {
   readonly kind: "throughput" | "public";
   readonly info: ModelInfo;
+  /** Whether the two-stage rebuilt pair runs (`scoreBatch` present); else why not, or "not asked". */
+  readonly split: { used: boolean; reason: string };
   release(): Promise<void>;
 }
 
@@ -53,7 +67,8 @@ export async function createOrtAmgDecoder(opts: OrtAmgDecoderOptions): Promise<O
   const lowName = sam.decoderOutputs?.lowResMasks ?? "low_res_masks";
   const embeddingShape = sam.embeddingShape;
   const [lh, lw] = sam.lowResSize;
-  const maxBatch = kind === "public" ? 1 : (opts.maxBatch ?? 1 << 16);
+  const wantSplit = opts.split ?? kind === "throughput";
+  const maxBatch = kind === "public" && !wantSplit ? 1 : (opts.maxBatch ?? 1 << 16);
   if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new AmgInputError(`maxBatch must be a positive integer, got ${maxBatch}`);
   const session: RtSession = await opts.backend.createSession(opts.decoder, {
     ...opts.sessionOptions,
@@ -96,5 +111,50 @@ export async function createOrtAmgDecoder(opts: OrtAmgDecoderOptions): Promise<O
     return { numMasks, iouPredictions: iou, lowResMasks: low, lowResHeight: lh, lowResWidth: lw };
   }
 
-  return { kind, info, maxBatch, decodeBatch, release: () => session.release() };
+  if (!wantSplit) return { kind, info, maxBatch, split: { used: false, reason: "not asked" }, decodeBatch, release: () => session.release() };
+  let split: SplitSessions;
+  try {
+    split = await splitFromExport({
+      backend: t,
+      decoder: opts.decoder,
+      externalData: opts.externalData,
+      sessionOptions: opts.sessionOptions,
+      embeddingShape,
+      lowResSize: [lh, lw],
+      reference: (data, points, count) => {
+        const S = sam.inputSize ?? 16 * embeddingShape[3]!;
+        const e: SamEmbedding = { data, shape: [...embeddingShape] as SamEmbedding["shape"], originalSize: [S, S], inputSize: S, modelId: "" };
+        return decodeBatch(e, points, count);
+      },
+    });
+  } catch (e) {
+    if (kind === "public") {
+      await session.release();
+      throw e;
+    }
+    return { kind, info, maxBatch, split: { used: false, reason: (e as Error).message }, decodeBatch, release: () => session.release() };
+  }
+  await session.release();
+
+  async function scoreBatch(embedding: SamEmbedding, points: Float32Array, count: number): Promise<ScoredBatch> {
+    assertEmbeddingMatchesModel(embedding, { modelId: opts.modelId, shape: embeddingShape, inputSize: sam.inputSize });
+    if (count < 1 || count > maxBatch || points.length !== 2 * count) {
+      throw new AmgInputError(`scoreBatch got ${points.length / 2} points for count ${count} (max ${maxBatch})`);
+    }
+    return split.score(embedding.data, points, count);
+  }
+  async function decodeSplit(embedding: SamEmbedding, points: Float32Array, count: number): Promise<DecodedBatch> {
+    const scored = await scoreBatch(embedding, points, count);
+    const masks = await scored.masksOf(Array.from({ length: count }, (_, i) => i));
+    return { numMasks: scored.numMasks, iouPredictions: scored.iouPredictions, ...masks };
+  }
+  return {
+    kind,
+    info,
+    maxBatch,
+    split: { used: true, reason: "rebuilt from the export's weights; probe batch equal" },
+    decodeBatch: decodeSplit,
+    scoreBatch,
+    release: () => split.release(),
+  };
 }

@@ -24,7 +24,7 @@ export interface AmgMaskRecord<S extends AmgSegmentation = AmgSegmentation> {
 export interface AmgTimings {
   /** Time spent in `encodeCrop` (0 for a crop given as a stored embedding). */
   encodeMs: number;
-  /** Time spent in `decodeBatch`. */
+  /** Time spent in `decodeBatch` (or `scoreBatch` and its `masksOf`). */
   decodeMs: number;
   /** Everything else: filters, upscaling, RLE, NMS, region clean-up, output conversion. */
   postprocessMs: number;
@@ -35,6 +35,8 @@ export interface AmgStats {
   crops: number;
   prompts: number;
   decoderRuns: number;
+  /** Prompts whose masks were decoded: all of them, or with a two-stage decoder those with a mask passing the IoU filter. */
+  maskPrompts: number;
   /** Candidate masks (3 per prompt) and how many survived each filter, in order. */
   candidates: number;
   afterIou: number;

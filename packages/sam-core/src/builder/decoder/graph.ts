@@ -32,7 +32,7 @@ export interface DecoderBuildOptions {
   quantize?: "none" | "dynamic-uint8";
 }
 
-const GAUSSIAN = "prompt_encoder.pe_layer.positional_encoding_gaussian_matrix";
+export const GAUSSIAN = "prompt_encoder.pe_layer.positional_encoding_gaussian_matrix";
 
 /** Threshold on mask logits (the official `mask_threshold`). */
 const MASK_THRESHOLD = 0;
@@ -70,8 +70,12 @@ function attention(
   return linear(g, p, `${prefix}.out_proj`, merged);
 }
 
-/** TwoWayTransformer: returns [queries (B,T,C), keys (B,hw,C)]. */
-function twoWayTransformer(
+/**
+ * TwoWayTransformer: returns [queries (B,T,C), keys (B,hw,C)]. `src`/`pos` may have batch 1 while the
+ * tokens have batch B: every product broadcasts, so image-side work before the first image-to-token
+ * update runs once (the AMG split graphs rely on this).
+ */
+export function twoWayTransformer(
   g: GraphBuilder,
   p: ParamStore,
   c: DecoderConfig,
@@ -122,7 +126,7 @@ function twoWayTransformer(
 }
 
 /** The official export's `_embed_points`: coords [B,N,2] in the input frame, labels [B,N]. */
-function embedPoints(g: GraphBuilder, p: ParamStore, c: DecoderConfig, coords: Value, labels: Value): Value {
+export function embedPoints(g: GraphBuilder, p: ParamStore, c: DecoderConfig, coords: Value, labels: Value): Value {
   return g.scope("embed_points", () => {
     const pe = "prompt_encoder";
     const unit = ops.div(g, ops.add(g, coords, g.constF(0.5, [])), g.constF(c.inputSize, []));
@@ -255,7 +259,7 @@ function postprocess(g: GraphBuilder, c: DecoderConfig, masks: Value, origSize: 
   });
 }
 
-function layoutNote(torchStyle: boolean, quantized: boolean): string {
+export function layoutNote(torchStyle: boolean, quantized: boolean): string {
   const q = quantized
     ? "; constant MatMul weights are uint8 [in,out] `<base>_quantized` with `<base>_scale`/`<base>_zero_point` (onnxruntime dynamic quantization)"
     : "";

@@ -1,0 +1,110 @@
+// The two-stage AMG decoder (tokens graph, then masks graph for chosen prompts) against the throughput
+// export it is rebuilt from, on the builder's tiny SAM with seeded random weights.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createOrtAmgDecoder } from "../../src/amg/ort-decoder.ts";
+import type { OrtAmgDecoder } from "../../src/amg/ort-decoder.ts";
+import { generateMasks } from "../../src/amg/generate.ts";
+import type { AmgDecoder } from "../../src/amg/decoder.ts";
+import { buildDecoderOnnx, initDecoderWeights, samConfig } from "../../src/builder/index.ts";
+import type { SamEmbedding } from "../../src/embedding/embedding.ts";
+import { createNodeBackend } from "../../src/node.ts";
+import { Rng } from "../../src/builder/random.ts";
+
+const cfg = samConfig("tiny");
+const weights = initDecoderWeights(cfg.decoder, 11);
+const throughputModel = buildDecoderOnnx(cfg.decoder, weights, { variant: "throughput" }).model;
+const backend = createNodeBackend();
+const s = cfg.decoder.embeddingSize;
+const d = cfg.decoder.transformerDim;
+const S = cfg.decoder.inputSize;
+
+let split: OrtAmgDecoder;
+let plain: OrtAmgDecoder;
+let embedding: SamEmbedding;
+
+beforeAll(async () => {
+  split = await createOrtAmgDecoder({ backend, decoder: throughputModel, sessionOptions: { threads: 1 } });
+  plain = await createOrtAmgDecoder({ backend, decoder: throughputModel, sessionOptions: { threads: 1 }, split: false });
+  const rng = new Rng(7);
+  const data = new Float32Array(d * s * s);
+  for (let i = 0; i < data.length; i++) data[i] = rng.normal();
+  embedding = { data, shape: [1, d, s, s], originalSize: [S, S], inputSize: S, modelId: "" };
+});
+afterAll(async () => {
+  await Promise.all([split?.release(), plain?.release()]);
+});
+
+function points(n: number): Float32Array {
+  const p = new Float32Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    p[2 * i] = ((i * 37) % S) + 0.5;
+    p[2 * i + 1] = ((i * 71 + 13) % S) + 0.25;
+  }
+  return p;
+}
+
+describe("two-stage AMG decoder", () => {
+  it("is used for a throughput export unless turned off", () => {
+    expect(split.split.used).toBe(true);
+    expect(typeof split.scoreBatch).toBe("function");
+    expect(plain.split).toEqual({ used: false, reason: "not asked" });
+    expect(plain.scoreBatch).toBeUndefined();
+  });
+
+  it("gives the throughput export's IoU predictions and logits, for every prompt or a chosen few", async () => {
+    const n = 7;
+    const ref = await plain.decodeBatch(embedding, points(n), n);
+    const scored = await split.scoreBatch!(embedding, points(n), n);
+    expect(scored.numMasks).toBe(ref.numMasks);
+    const m = ref.numMasks;
+    const plane = ref.lowResHeight * ref.lowResWidth;
+    for (let k = 0; k < n * m; k++) expect(Math.abs(scored.iouPredictions[k]! - ref.iouPredictions[k]!)).toBeLessThanOrEqual(1e-6);
+    const chosen = [1, 4, 6];
+    const some = await scored.masksOf(chosen);
+    expect(some.lowResMasks.length).toBe(chosen.length * m * plane);
+    let worst = 0;
+    chosen.forEach((p, j) => {
+      for (let q = 0; q < m * plane; q++) worst = Math.max(worst, Math.abs(some.lowResMasks[j * m * plane + q]! - ref.lowResMasks[p * m * plane + q]!));
+    });
+    expect(worst).toBeLessThanOrEqual(1e-5);
+    // decodeBatch over the pair equals it too, and no prompt at all gives no logits.
+    const all = await split.decodeBatch(embedding, points(n), n);
+    expect(all.lowResMasks.length).toBe(ref.lowResMasks.length);
+    expect((await scored.masksOf([])).lowResMasks.length).toBe(0);
+  });
+
+  it("decodes masks only for prompts that pass the IoU filter, and generates the same masks", async () => {
+    const input = (decoder: AmgDecoder) => ({ height: S, width: S, decoder, embedding });
+    // The random model's IoU predictions sit near 0: pick a threshold that about half the prompts pass.
+    const probe = await split.scoreBatch!(embedding, points(36), 36);
+    const best = Array.from({ length: 36 }, (_, i) => Math.max(...[1, 2, 3].map((t) => probe.iouPredictions[i * 4 + t]!))).sort((a, b) => a - b);
+    const predIouThresh = Math.min(1, Math.max(0, best[18]!));
+    const options = { pointsPerSide: 6, predIouThresh, stabilityScoreThresh: 0.001, stabilityScoreOffset: 0.03, boxNmsThresh: 1, outputMode: "uncompressed_rle" as const };
+    const a = await generateMasks(input(split), options);
+    const b = await generateMasks(input(plain), options);
+    expect(a.stats.maskPrompts).toBeGreaterThan(0);
+    expect(a.stats.maskPrompts).toBeLessThan(a.stats.prompts);
+    expect(b.stats.maskPrompts).toBe(b.stats.prompts);
+    expect(a.stats.afterIou).toBe(b.stats.afterIou);
+    expect(a.masks.length).toBeGreaterThan(0);
+    expect(a.masks.map((m) => ({ ...m, predicted_iou: 0, stability_score: 0 }))).toEqual(
+      b.masks.map((m) => ({ ...m, predicted_iou: 0, stability_score: 0 })),
+    );
+    a.masks.forEach((m, i) => {
+      expect(Math.abs(m.predicted_iou - b.masks[i]!.predicted_iou)).toBeLessThanOrEqual(1e-6);
+      expect(Math.abs(m.stability_score - b.masks[i]!.stability_score)).toBeLessThanOrEqual(1e-6);
+    });
+  });
+
+  it("runs a quantized export as given, saying why", async () => {
+    const q = buildDecoderOnnx(cfg.decoder, weights, { variant: "throughput", quantize: "dynamic-uint8" }).model;
+    const dq = await createOrtAmgDecoder({ backend, decoder: q, sessionOptions: { threads: 1 } });
+    try {
+      expect(dq.split.used).toBe(false);
+      expect(dq.split.reason).toMatch(/quantized/);
+      expect(dq.scoreBatch).toBeUndefined();
+    } finally {
+      await dq.release();
+    }
+  });
+});
