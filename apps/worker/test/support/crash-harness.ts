@@ -25,6 +25,10 @@ export interface CrashHarness {
   dataDir: string;
   /** Opens the services for setup or checks (on PGlite: only while no worker process runs). */
   withServices<T>(fn: (services: Services) => Promise<T>): Promise<T>;
+  /** The environment worker processes get (DATA_DIR, DATABASE_URL on PostgreSQL, fast retries). */
+  env(): NodeJS.ProcessEnv;
+  /** Runs a worker process (test/fixtures/worker-process.ts) until the job has ended. */
+  runWorker(jobId: string): Promise<ChildResult>;
   /** Runs a worker on the job, SIGKILLs it once `midway` is true, then lets a second worker finish. */
   killMidwayAndRestart(jobId: string, midway: () => Promise<boolean>): Promise<ChildResult>;
   /** SIGKILLs any worker still running (after a failed test). */
@@ -73,6 +77,8 @@ export async function createCrashHarness(prefix: string): Promise<CrashHarness> 
   return {
     onPostgres,
     dataDir,
+    env: childEnv,
+    runWorker: (jobId) => startChild(jobId).result,
     async withServices(fn) {
       const services = await createServices({ env: childEnv(), dataDir, monitorIntervalSeconds: 1 });
       try {

@@ -15,6 +15,8 @@ export interface TestServicesOptions {
   /** The storage to use, given the local one in the test's temporary folder (default: that one). */
   storage?: (local: Storage) => Storage;
   retryLimit?: number;
+  /** The queues' retry policy (default: `retryLimit` retries 1 s apart, no backoff, so tests stay short). */
+  retry?: { limit?: number; delaySeconds?: number; backoff?: boolean };
   /** The settings the jobs read (S3_* for an S3 ingest source); default process.env. */
   env?: Env;
 }
@@ -30,7 +32,7 @@ export async function createTestServices(options: TestServicesOptions = {}): Pro
     storage: options.storage ? options.storage(local) : local,
     dataDir,
     monitorIntervalSeconds: 1,
-    retry: { limit: options.retryLimit ?? 2, delaySeconds: 1, backoff: false },
+    retry: options.retry ?? { limit: options.retryLimit ?? 2, delaySeconds: 1, backoff: false },
   });
   return {
     ...services,
