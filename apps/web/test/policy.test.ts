@@ -21,6 +21,21 @@ const freshUser = async (t: TestRuntime, role: Role = "ANNOTATOR") =>
   (await t.runtime.prisma.user.create({ data: { email: `${randomUUID()}@example.test`, role } })).id;
 const freshMask = (fx: Fixture, t: TestRuntime) => createMask(t, { projectId: fx.projectId, imageId: fx.imageId });
 
+/**
+ * A project of its own whose active model has a parent (so it can be rolled back) and a round's candidate
+ * that beat it (so it can be promoted): promote / rollback by an admin succeed without touching the fixture.
+ */
+async function trainingProject(t: TestRuntime) {
+  const db = t.runtime.prisma;
+  const model = (name: string, extra: Record<string, unknown> = {}) =>
+    db.modelVersion.create({ data: { name, architecture: "tiny", source: "BUILT", encoderKey: "models/x/encoder.onnx", decoderKey: "models/x/decoder.onnx", ...extra } });
+  const base = await model("base");
+  const active = await model("active", { parentId: base.id, source: "TRAINED", status: "ACTIVE", trainingRound: 1 });
+  const candidate = await model("candidate", { parentId: active.id, source: "TRAINED", trainingRound: 2, metrics: { beatsBase: true } });
+  const project = await db.project.create({ data: { name: `training ${randomUUID().slice(0, 8)}`, slug: `training-${randomUUID().slice(0, 8)}`, activeModelVersionId: active.id } });
+  return { projectId: project.id, candidateId: candidate.id };
+}
+
 const POLICY: Record<string, { access: Access; input?: Input }> = {
   "health.check": { access: "public" },
   "me.get": { access: "authed" },
@@ -65,6 +80,10 @@ const POLICY: Record<string, { access: Access; input?: Input }> = {
   "images.embedding": { access: { project: "ANNOTATOR" }, input: (fx) => ({ ...P(fx), imageId: fx.imageId }) },
   "images.neighbors": { access: { project: "ANNOTATOR" }, input: (fx) => ({ ...P(fx), imageId: fx.imageId }) },
   "images.setStatus": { access: { project: "ANNOTATOR" }, input: (fx) => ({ ...P(fx), imageId: fx.imageId, status: "IN_PROGRESS" }) },
+
+  "ingest.start": { access: "admin", input: (fx) => ({ ...P(fx), source: { kind: "folder", path: "/srv/images" } }) },
+  "ingest.get": { access: "admin", input: async (fx, t) => ({ ...P(fx), jobId: (await t.runtime.prisma.job.create({ data: { projectId: fx.projectId, type: "INGEST" } })).id }) },
+  "ingest.list": { access: "admin", input: P },
 
   "masks.list": { access: { project: "ANNOTATOR" }, input: (fx) => ({ ...P(fx), imageId: fx.imageId }) },
   "masks.create": {
@@ -115,6 +134,11 @@ const POLICY: Record<string, { access: Access; input?: Input }> = {
   "exports.pendingJobs": { access: { project: "REVIEWER" }, input: P },
 
   "dashboard.summary": { access: { project: "ANNOTATOR" }, input: P },
+
+  "training.list": { access: "admin", input: P },
+  "training.start": { access: "admin", input: (fx) => ({ ...P(fx), steps: 10 }) },
+  "training.promote": { access: "admin", input: async (_fx, t) => { const p = await trainingProject(t); return { projectId: p.projectId, modelVersionId: p.candidateId }; } },
+  "training.rollback": { access: "admin", input: async (_fx, t) => ({ projectId: (await trainingProject(t)).projectId }) },
 
   "audit.list": { access: "admin", input: () => ({}) },
 };

@@ -22,5 +22,8 @@ export { registerModelVersion, inspectModelPair } from "./models/register.ts";
 export { importModelFiles } from "./models/import-files.ts";
 export { buildDemoModel } from "./models/build-demo.ts";
 export { activateModel } from "./models/activate.ts";
+export { promoteCandidate, promotionCheck, rollbackModel, type PromotionCheck } from "./models/promote.ts";
+export { embeddingModelId } from "./models/embedding-identity.ts";
+export { retrainParams, trainerSettings, type RetrainParams } from "./jobs/retrain/params.ts";
 export { seedDemo, DEMO_USERS, DEMO_LABELS, DEMO_PROJECT_SLUG } from "./seed.ts";
 export * from "./errors.ts";

@@ -25,6 +25,15 @@ export interface JobControl {
   retry(jobId: string): Promise<unknown>;
   /** Sets the project's active model and queues embeddings of its images that lack one. */
   activateModel(request: { projectId: string; modelVersionId: string; createdById: string }): Promise<{ embedJob: { id: string } | null }>;
+  /** promoteCandidate: activates a round's candidate, refused (Error named "ModelError") unless it beat the active model. */
+  promoteModel(request: { projectId: string; modelVersionId: string; createdById: string }): Promise<{ previousId: string | null }>;
+  /** rollbackModel: re-activates the parent of the active model and archives the rolled-back version. */
+  rollbackModel(request: { projectId: string; createdById: string }): Promise<{ model: { id: string; name: string }; rolledBackId: string }>;
+  /** promotionCheck: whether a candidate may be promoted now, and why not. */
+  promotionCheck(
+    candidate: { status: string; source: string; parentId: string | null; metrics: unknown; name: string },
+    activeModelVersionId: string | null,
+  ): { allowed: boolean; reason: string | null };
 }
 
 export interface PasswordHasher {

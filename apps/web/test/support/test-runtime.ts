@@ -13,6 +13,7 @@ import { createModelRegistry } from "../../src/server/bootstrap/model-registry.t
 import { createCaller } from "../../src/server/router.ts";
 import { createContext } from "../../src/server/trpc/context.ts";
 import type { EnqueueRequest, WebRuntime } from "../../src/server/runtime.ts";
+import { promoteCandidate, promotionCheck, rollbackModel } from "@data-engine/worker";
 import { describeCocoRle } from "./coco-rle.ts";
 
 export interface TestRuntime {
@@ -55,6 +56,10 @@ export async function createTestRuntime(): Promise<TestRuntime> {
         await prisma.modelVersion.update({ where: { id: modelVersionId }, data: { status: "ACTIVE" } });
         return { embedJob: null };
       },
+      // The worker's real promotion rules over this database (no queue here: nothing is embedded).
+      promoteModel: (request) => promoteCandidate({ prisma, storage } as never, { ...request, embed: false }),
+      rollbackModel: (request) => rollbackModel({ prisma, storage } as never, { ...request, embed: false }),
+      promotionCheck: (candidate, activeId) => promotionCheck(candidate as never, activeId),
     },
     passwords: { hash: hashPassword, verify: verifyPassword },
     maskGeometry: { describe: describeCocoRle },

@@ -36,7 +36,7 @@ export function promotionCheck(candidate: Pick<ModelVersion, "status" | "source"
 
 export async function promoteCandidate(
   services: Services,
-  req: { projectId: string; modelVersionId: string; createdById?: string | null },
+  req: { projectId: string; modelVersionId: string; createdById?: string | null; embed?: boolean },
 ): Promise<{ model: ModelVersion; previousId: string | null; embedJob: Job | null }> {
   const prisma = services.prisma;
   const model = await prisma.modelVersion.findUnique({ where: { id: req.modelVersionId } });
@@ -45,7 +45,7 @@ export async function promoteCandidate(
   if (!project) throw new NotFoundError(`No project with id "${req.projectId}"`);
   const check = promotionCheck(model, project.activeModelVersionId);
   if (!check.allowed) throw new ModelError(`Cannot promote "${model.name}": ${check.reason}`);
-  const { model: active, embedJob } = await activateModel(services, { projectId: req.projectId, modelVersionId: model.id, createdById: req.createdById ?? null });
+  const { model: active, embedJob } = await activateModel(services, { projectId: req.projectId, modelVersionId: model.id, createdById: req.createdById ?? null, embed: req.embed });
   return { model: active, previousId: project.activeModelVersionId, embedJob };
 }
 
@@ -55,7 +55,7 @@ export async function promoteCandidate(
  */
 export async function rollbackModel(
   services: Services,
-  req: { projectId: string; createdById?: string | null },
+  req: { projectId: string; createdById?: string | null; embed?: boolean },
 ): Promise<{ model: ModelVersion; rolledBackId: string }> {
   const prisma = services.prisma;
   const project = await prisma.project.findUnique({ where: { id: req.projectId }, select: { activeModelVersion: true } });
@@ -63,7 +63,7 @@ export async function rollbackModel(
   const current = project.activeModelVersion;
   if (!current) throw new ModelError("The project has no active model to roll back");
   if (!current.parentId) throw new ModelError(`"${current.name}" has no parent model to roll back to`);
-  const { model } = await activateModel(services, { projectId: req.projectId, modelVersionId: current.parentId, createdById: req.createdById ?? null });
+  const { model } = await activateModel(services, { projectId: req.projectId, modelVersionId: current.parentId, createdById: req.createdById ?? null, embed: req.embed });
   if (current.source === "TRAINED" || current.source === "EXTERNAL") {
     await prisma.modelVersion.update({ where: { id: current.id }, data: { status: "ARCHIVED" } });
   }

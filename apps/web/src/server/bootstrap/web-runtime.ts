@@ -6,7 +6,7 @@ import path from "node:path";
 import { hashPassword, verifyPassword } from "@data-engine/db";
 import { rleArea, rleBbox } from "@data-engine/sam-core";
 import { createLocalUrlSigner } from "@data-engine/storage";
-import { activateModel, cancelJob, enqueueJob, retryJob, type Services } from "@data-engine/worker";
+import { activateModel, cancelJob, enqueueJob, promoteCandidate, promotionCheck, retryJob, rollbackModel, type Services } from "@data-engine/worker";
 import type { OidcSettings, WebRuntime } from "../runtime.ts";
 import { createModelRegistry } from "./model-registry.ts";
 import { deriveFileUrlSecret } from "./secrets.ts";
@@ -32,6 +32,9 @@ export function createWebRuntime(services: Services, settings: { authSecret: str
       cancel: (jobId) => cancelJob(services, jobId),
       retry: (jobId) => retryJob(services, jobId),
       activateModel: (request) => activateModel(services, request),
+      promoteModel: (request) => promoteCandidate(services, request),
+      rollbackModel: (request) => rollbackModel(services, request),
+      promotionCheck: (candidate, activeId) => promotionCheck(candidate as never, activeId),
     },
     passwords: { hash: hashPassword, verify: verifyPassword },
     maskGeometry: {
