@@ -5,6 +5,8 @@ const TABS = [
   { href: "/review", label: "Review", minRole: "REVIEWER" },
   { href: "/exports", label: "Exports", minRole: "REVIEWER" },
   { href: "/dashboard", label: "Dashboard" },
+  { href: "/training", label: "Training", minRole: "ADMIN" },
+  { href: "/images", label: "Images", minRole: "ADMIN" },
   { href: "/settings", label: "Settings", minRole: "ADMIN" },
 ] as const;
 const RANK = { ANNOTATOR: 1, REVIEWER: 2, ADMIN: 3 } as const;
