@@ -18,6 +18,7 @@ async function round(before: number, after: number, beatsBase: boolean) {
     data: {
       projectId: fx.projectId, name: `round ${after}`, architecture: base.architecture, source: "TRAINED", encoderKey: base.encoderKey, decoderKey: base.decoderKey,
       parentId: base.id, trainingRound: base.trainingRound + 1, metrics: { heldOut: metrics(after), base: metrics(before), beatsBase },
+      config: { embeddingsFrom: base.id },
     },
   });
   const job = await db.job.create({ data: { type: "RETRAIN", projectId: fx.projectId, status: "SUCCEEDED", progress: 100 } });
@@ -54,6 +55,9 @@ describe("training API", () => {
     const after = await admin.training.list({ projectId: fx.projectId });
     expect(after.active?.id).toBe(better.candidateId);
     expect(after.canRollback).toBe(true);
+    // The annotator is told that the candidate's embeddings are its parent's (same encoder, not re-encoded).
+    const decoder = await (await t.callerFor(fx.annotator)).images.decoder({ projectId: fx.projectId });
+    expect(decoder).toMatchObject({ modelVersionId: better.candidateId, embeddingModelId: fx.modelId });
     // The other candidate was measured against the model that is no longer active.
     expect(after.runs.find((r) => r.id === worse.runId)!.whyNot).toMatch(/active model changed/);
 

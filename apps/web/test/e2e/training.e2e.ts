@@ -34,7 +34,7 @@ describe("the Training tab", () => {
       await page.getByTestId("start-round-submit").click();
       await expect.poll(() => page.getByRole("status").first().textContent(), { timeout: 10_000 }).toMatch(/Round queued/);
       const row = page.getByTestId("round-row").first();
-      await expect.poll(() => row.getAttribute("data-status"), { timeout: 60_000, intervals: [500] }).toBe("FAILED");
+      await expect.poll(() => row.getAttribute("data-status"), { timeout: 60_000, interval: 500 }).toBe("FAILED");
       await expect(row.textContent()).resolves.toMatch(/0 training mask\(s\) on 0 image\(s\); a round needs at least 8/);
       expect(await active.textContent()).toBe(before);
       await screenshot(page, "training");

@@ -301,7 +301,7 @@ export function Annotator(props: AnnotatorProps) {
         const threads = requestedThreads();
         if (cancelled) return;
         const shared = acquireDecoder(`${decoder.modelVersionId}|${threads}`, (c) =>
-          c.call("init", { decoderUrl: decoder.decoderUrl, decoderSha256: decoder.decoderSha256, modelId: decoder.modelVersionId, threads, wasmPaths: "/ort/" }),
+          c.call("init", { decoderUrl: decoder.decoderUrl, decoderSha256: decoder.decoderSha256, modelId: decoder.embeddingModelId, threads, wasmPaths: "/ort/" }),
         );
         client = shared.client;
         clientRef.current = client;

@@ -11,6 +11,12 @@ export const MAX_PAGE_SIZE = 100;
 
 const imageId = z.object({ imageId: z.string().min(1) });
 
+/** Mirrors the worker's embeddingModelId (models/embedding-identity.ts), which this bundle may not import. */
+function embeddingModelIdOf(model: { id: string; config: unknown }): string {
+  const from = (model.config as { embeddingsFrom?: unknown } | null)?.embeddingsFrom;
+  return typeof from === "string" && from ? from : model.id;
+}
+
 export const imagesRouter = router({
   /** One page of a project's images (newest last), with thumbnail URLs for the grid. */
   list: projectProcedure("ANNOTATOR")
@@ -100,18 +106,21 @@ export const imagesRouter = router({
     }),
 
   /**
-   * What the annotator needs to run SAM in the browser: the project's active model (its id is the model
-   * id stored in embeddings) and a short-lived URL of its decoder.
+   * What the annotator needs to run SAM in the browser: the project's active model, the model id its
+   * embeddings carry, and a short-lived URL of its decoder.
    */
   decoder: projectProcedure("ANNOTATOR").query(async ({ ctx }) => {
     const project = await ctx.prisma.project.findUniqueOrThrow({
       where: { id: ctx.projectId },
-      select: { activeModelVersion: { select: { id: true, name: true, architecture: true, decoderKey: true, decoderSha256: true } } },
+      select: { activeModelVersion: { select: { id: true, name: true, architecture: true, decoderKey: true, decoderSha256: true, config: true } } },
     });
     const model = project.activeModelVersion;
     if (!model) throw new TRPCError({ code: "PRECONDITION_FAILED", message: "The project has no active model; an administrator must activate one first" });
     return {
       modelVersionId: model.id, name: model.name, architecture: model.architecture, decoderSha256: model.decoderSha256,
+      // The id the embeddings carry: a retrained version keeps its parent's encoder, so its embeddings are
+      // its ancestor's (the worker's models/embedding-identity.ts); the decoder checks it against this.
+      embeddingModelId: embeddingModelIdOf(model),
       decoderUrl: await signedFileUrl(ctx.runtime, model.decoderKey),
     };
   }),
