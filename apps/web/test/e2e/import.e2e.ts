@@ -29,6 +29,8 @@ it("uploads two photos and a non-image: 2 imported, 1 rejected with the reason; 
     await page.getByRole("button", { name: "Create project" }).click();
     await page.waitForURL(/\/projects\/[^/]+$/);
     const projectId = page.url().split("/").pop()!;
+    // The empty project points its administrator to the import page.
+    expect(await page.getByRole("link", { name: "import some" }).getAttribute("href")).toBe(`/projects/${projectId}/images`);
 
     await page.getByRole("navigation", { name: "Project" }).getByRole("link", { name: "Images" }).click();
     await page.waitForURL(`${server.url}/projects/${projectId}/images`);

@@ -57,7 +57,9 @@ export default async function ProjectOverview({ params, searchParams }: Params) 
 
       <h2>{status ? `Images: ${status.toLowerCase().replace("_", " ")}` : "Images"} <span className="muted">({images.total})</span></h2>
       {images.items.length === 0 ? (
-        <p className="muted">No images{status ? " with this status" : " yet: an administrator can ingest a folder or upload images"}.</p>
+        <p className="muted">
+          No images{status ? " with this status." : project.myRole === "ADMIN" ? <>{" yet: "}<Link href={`/projects/${id}/images`}>import some</Link>.</> : " yet: an administrator can import them."}
+        </p>
       ) : (
         <div className="grid" data-testid="image-grid">
           {images.items.map((img) => (
