@@ -6,9 +6,13 @@
 //            baseline: SamPredictor.setImage on already decoded images
 //   export   masks/s and peak memory for N synthetic masks (default 100,000), streamed to a .tar.gz
 //            baseline: the naive export (every mask loaded, one COCO document built in memory)
-// Database: in-memory PGlite (TEST_DATABASE=postgres: a fresh PostgreSQL database). Options: --masks N.
+//   scale    embeddings/s of the same embed jobs worked by 1 and by 2 worker processes on one PostgreSQL
+//            queue (a fresh database on TEST_POSTGRES_URL's server; skipped with a message without one)
+//            baseline: the 1-process run
+// Database: in-memory PGlite (TEST_DATABASE=postgres: a fresh PostgreSQL database). Options: --masks N,
+// --scale-jobs N (embed jobs of 7 photos each, default 8), --only scale (just the scale-out section).
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import os, { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import sharp from "sharp";
@@ -23,10 +27,15 @@ import { buildDemoModel } from "../src/models/build-demo.ts";
 import { activateModel } from "../src/models/activate.ts";
 import { decodeStoredRgb } from "../src/jobs/ingest/normalise.ts";
 import { insertSyntheticMasks, SYNTHETIC_SIZE } from "./synthetic.ts";
+import { measureScaleOut } from "./scale-out.ts";
 
 const SAMPLES = fileURLToPath(new URL("../seed/samples/", import.meta.url));
 const argMasks = process.argv.indexOf("--masks");
 const MASKS = argMasks > 0 ? Number(process.argv[argMasks + 1]) : 100_000;
+const argScaleJobs = process.argv.indexOf("--scale-jobs");
+const SCALE_JOBS = argScaleJobs > 0 ? Number(process.argv[argScaleJobs + 1]) : 8;
+const argOnly = process.argv.indexOf("--only");
+const ONLY = argOnly > 0 ? process.argv[argOnly + 1] : undefined;
 const PER_IMAGE = 100;
 const COPIES = 4;
 
@@ -173,4 +182,20 @@ async function main() {
   console.log(lines.join("\n"));
 }
 
-await main();
+async function scaleOut(): Promise<string[]> {
+  let runs;
+  try {
+    runs = await measureScaleOut({ samplesDir: SAMPLES, jobs: SCALE_JOBS });
+  } catch (error) {
+    return [`scale    skipped: ${error instanceof Error ? error.message.split("\n")[0] : String(error)} (needs PostgreSQL: TEST_POSTGRES_URL)`];
+  }
+  const [one, two] = runs;
+  return [
+    `scale    ${fmt(two!.imagesPerSecond)} embeddings/s with 2 worker processes vs ${fmt(one!.imagesPerSecond)} with 1: ${fmt(two!.imagesPerSecond / one!.imagesPerSecond, 2)}x ` +
+      `(${SCALE_JOBS} embed jobs, ${one!.images} images, PostgreSQL queue, ${os.availableParallelism()} CPUs; 1 process ${fmt(one!.seconds)} s, 2 processes ${fmt(two!.seconds)} s)`,
+  ];
+}
+
+if (ONLY !== undefined && ONLY !== "scale") throw new Error(`--only: only "scale" is supported, got "${ONLY}"`);
+if (ONLY !== "scale") await main();
+console.log((await scaleOut()).join("\n"));

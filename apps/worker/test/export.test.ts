@@ -2,7 +2,7 @@
 // polygon rasteriser) against the masks the test put in; filters; PNG masks; folder and archive
 // layouts; counts and checksum on the dataset version; an empty filter gives an empty, valid dataset.
 import { createHash } from "node:crypto";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -102,8 +102,16 @@ interface Summary {
   sa1b: Record<string, string[]>;
 }
 
+/** The first Python with numpy (the validator's one dependency): $PYTHON, python3 on the PATH, /usr/bin/python3. */
+const PYTHON = (() => {
+  const candidates = [process.env.PYTHON, "python3", "/usr/bin/python3"].filter((c): c is string => !!c);
+  const found = candidates.find((c) => spawnSync(c, ["-c", "import numpy"], { stdio: "ignore" }).status === 0);
+  if (!found) throw new Error(`the export validator needs Python with numpy; none of ${candidates.join(", ")} has it`);
+  return found;
+})();
+
 function validate(dir: string): Summary {
-  return JSON.parse(execFileSync("/usr/bin/python3", [VALIDATOR, dir], { encoding: "utf8" })) as Summary;
+  return JSON.parse(execFileSync(PYTHON, [VALIDATOR, dir], { encoding: "utf8" })) as Summary;
 }
 
 async function runExport(params: unknown) {
@@ -193,6 +201,50 @@ describe("export", () => {
     expect(summary.coco.images).toBe(0);
     expect(summary.coco.annotations).toEqual([]);
     expect(summary.sa1b).toEqual({});
+  });
+
+  it("leaves out a corrupt mask and a missing image file with their reasons, exporting the rest", async () => {
+    const project = await createProject(services, "export-bad-items");
+    const add = async (name: string, stored: boolean) => {
+      const bytes = await sharp({ create: { width: 20, height: 10, channels: 3, background: "#404040" } }).png().toBuffer();
+      const key = `projects/${project}/images/${name}`;
+      if (stored) await services.storage.put(key, bytes);
+      return services.prisma.image.create({
+        data: { projectId: project, storageKey: key, fileName: name, mimeType: "image/png", sizeBytes: bytes.length, width: 20, height: 10, sha256: name, source: "UPLOAD" },
+      });
+    };
+    const stored = await add("stored.png", true);
+    const gone = await add("gone.png", false); // its file was deleted from storage
+    const square = shape(20, 10, (x, y) => x >= 2 && x < 8 && y >= 2 && y < 8);
+    const mask = (imageId: string, rle: string) =>
+      services.prisma.mask.create({
+        data: { projectId: project, imageId, rle, rleChecksum: createHash("sha256").update(rle).digest("hex"), bbox: [0, 0, 0, 0], area: 36, source: "MANUAL", stage: 1, status: "ACCEPTED" },
+      });
+    const good = [await mask(stored.id, encodeMask(square).counts), await mask(gone.id, encodeMask(square).counts)];
+    const corrupt = await mask(stored.id, "5~~not-rle");
+
+    const job = await enqueueJob(services, { type: "EXPORT", projectId: project, params: { options: { includeImages: true } } });
+    const done = await waitForJob(services, job.id);
+    expect(done.status, done.error ?? "").toBe("SUCCEEDED");
+    expect(done.result).toMatchObject({ imageCount: 2, maskCount: 2, invalidMasks: 1, missingImages: 1 });
+    expect(done.progressMessage).toBe("exported 2 masks on 2 images; 1 invalid masks left out; 1 image files missing");
+    const dv = await services.prisma.datasetVersion.findFirstOrThrow({ where: { jobId: job.id } });
+    expect([dv.status, dv.imageCount, dv.maskCount]).toEqual(["READY", 2, 2]);
+
+    const dir = path.join(await extractArchive(dv.storageKey!, "bad-items"), dv.id);
+    const manifest = JSON.parse(await readFile(path.join(dir, "manifest.json"), "utf8")) as {
+      invalidMasks: { maskId: string; reason: string }[];
+      missingImages: { imageId: string; reason: string }[];
+      files: { path: string }[];
+    };
+    expect(manifest.invalidMasks.map((m) => m.maskId)).toEqual([corrupt.id]);
+    expect(manifest.invalidMasks[0]!.reason).toMatch(/invalid character/);
+    expect(manifest.missingImages).toEqual([{ imageId: gone.id, reason: expect.stringMatching(/No stored object/) }]);
+    expect(manifest.files.filter((f) => f.path.startsWith("images/")).map((f) => f.path)).toHaveLength(1);
+    // The exported files are valid and hold exactly the two good masks.
+    const summary = validate(dir);
+    expect(summary.coco.annotations.map((a) => a.mask_id).sort()).toEqual(good.map((m) => m.id).sort());
+    expect(summary.coco.annotations.map((a) => a.digest)).toEqual([digest(square), digest(square)]);
   });
 
   it("validates export parameters before queueing", async () => {

@@ -73,6 +73,7 @@ export async function runExport(ctx: JobContext<ExportParams>): Promise<JsonObje
       imageCount: written.imageCount,
       maskCount: written.maskCount,
       invalidMasks: written.invalidMasks,
+      missingImages: written.missingImages,
       files,
     };
     const manifestText = JSON.stringify(manifest, null, 2);
@@ -107,12 +108,19 @@ export async function runExport(ctx: JobContext<ExportParams>): Promise<JsonObje
       },
     });
     return {
-      summary: `exported ${written.maskCount} masks on ${written.imageCount} images`,
+      summary: [
+        `exported ${written.maskCount} masks on ${written.imageCount} images`,
+        written.invalidMasks.length ? `${written.invalidMasks.length} invalid masks left out` : "",
+        written.missingImages.length ? `${written.missingImages.length} image files missing` : "",
+      ]
+        .filter(Boolean)
+        .join("; "),
       datasetVersionId: id,
       storageKey,
       imageCount: written.imageCount,
       maskCount: written.maskCount,
       invalidMasks: written.invalidMasks.length,
+      missingImages: written.missingImages.length,
       checksum,
     };
   } finally {

@@ -15,6 +15,7 @@ import {
   type CocoRle,
 } from "@data-engine/sam-core";
 import type { Services } from "../../services.ts";
+import { StorageNotFoundError } from "@data-engine/storage";
 import { TextFileWriter } from "./file-writer.ts";
 import type { ExportOptions } from "./params.ts";
 
@@ -25,6 +26,8 @@ export interface WriteResult {
   imageCount: number;
   maskCount: number;
   invalidMasks: { maskId: string; reason: string }[];
+  /** Images whose file is gone from storage (with includeImages): their annotations are still exported. */
+  missingImages: { imageId: string; reason: string }[];
 }
 
 interface ImageInfo {
@@ -98,6 +101,7 @@ export async function writeDataset(
   let imageCount = 0;
   let maskCount = 0;
   const invalidMasks: WriteResult["invalidMasks"] = [];
+  const missingImages: WriteResult["missingImages"] = [];
   let current: { info: ImageInfo; number: number; sa1b: unknown[] } | undefined;
 
   const finishImage = async () => {
@@ -113,7 +117,14 @@ export async function writeDataset(
       await w.close();
     }
     if (options.includeImages) {
-      await pipeline(await services.storage.get(info.storageKey), createWriteStream(path.join(dir, "images", exportedFileName(info))));
+      try {
+        await pipeline(await services.storage.get(info.storageKey), createWriteStream(path.join(dir, "images", exportedFileName(info))));
+      } catch (error) {
+        // A deleted file is this image's failure, recorded in the manifest; other storage errors may
+        // pass, so they fail the attempt and the queue retries it.
+        if (!(error instanceof StorageNotFoundError)) throw error;
+        missingImages.push({ imageId: info.id, reason: error.message });
+      }
     }
     current = undefined;
   };
@@ -243,7 +254,7 @@ export async function writeDataset(
     await rm(tmpImages);
     await rm(tmpAnns);
   }
-  return { imageCount, maskCount, invalidMasks };
+  return { imageCount, maskCount, invalidMasks, missingImages };
 }
 
 /**
