@@ -25,7 +25,7 @@ async function round(before: number, after: number, beatsBase: boolean) {
   const run = await db.trainingRun.create({
     data: {
       projectId: fx.projectId, baseModelId: base.id, datasetVersionId: dataset.id, producedModelId: candidate.id, jobId: job.id, status: "SUCCEEDED",
-      step: 50, totalSteps: 50, lastLoss: 0.3, baseMetrics: metrics(before), metrics: metrics(after),
+      step: 50, totalSteps: 50, lastLoss: 0.3, baseMetrics: metrics(before), metrics: metrics(after), finishedAt: new Date(Date.now() + after * 1000),
     },
   });
   return { candidateId: candidate.id, runId: run.id };
@@ -44,6 +44,11 @@ describe("training API", () => {
     expect(byId.get(better.runId)!.metrics!.mIoU1Click).toBe(0.6);
     expect(byId.get(worse.runId)).toMatchObject({ promotable: false });
     expect(byId.get(worse.runId)!.whyNot).toMatch(/does not beat the active model .*0\.450 vs 0\.500/);
+
+    // The dashboard draws the rounds: base and candidate on the same held-out masks, round after round.
+    const dash = await admin.dashboard.summary({ projectId: fx.projectId });
+    const rounds = dash.rounds.filter((r) => [worse.runId, better.runId].includes(r.id));
+    expect(rounds.map((r) => [r.base?.oneClick, r.after?.oneClick, r.after?.lastClick, r.after?.clicks])).toEqual([[0.5, 0.45, 0.55, 2], [0.5, 0.6, 0.7, 2]]);
 
     const refused = await admin.training.promote({ projectId: fx.projectId, modelVersionId: worse.candidateId }).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(TRPCError);

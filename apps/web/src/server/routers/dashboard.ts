@@ -32,6 +32,17 @@ export function numericMetrics(value: unknown, prefix = ""): Record<string, numb
   return out;
 }
 
+/** The headline held-out numbers of a round's evaluation (sam-train's EvalResult as the worker stores it). */
+function roundMetrics(value: unknown): { oneClick: number; box: number; lastClick: number; clicks: number; calibration: number } | null {
+  const m = value as { mIoU1Click?: unknown; mIoUBox?: unknown; mIoUClicks?: unknown; iouCalibrationMae?: unknown } | null;
+  if (!m || typeof m.mIoU1Click !== "number" || typeof m.mIoUBox !== "number") return null;
+  const clicks = Array.isArray(m.mIoUClicks) ? (m.mIoUClicks as number[]) : [];
+  return {
+    oneClick: m.mIoU1Click, box: m.mIoUBox, lastClick: clicks[clicks.length - 1] ?? m.mIoU1Click, clicks: clicks.length,
+    calibration: typeof m.iouCalibrationMae === "number" ? m.iouCalibrationMae : NaN,
+  };
+}
+
 export const dashboardRouter = router({
   summary: projectProcedure("ANNOTATOR")
     .input(z.object({ bucket: z.enum(DASHBOARD_BUCKETS).default("day") }))
@@ -103,6 +114,17 @@ export const dashboardRouter = router({
         select: { id: true, name: true, trainingRound: true, status: true, architecture: true, metrics: true, createdAt: true },
       });
 
+      // Finished retraining rounds, oldest first: the base and the candidate measured on the same held-out masks.
+      const rounds = await db.trainingRun.findMany({
+        where: { projectId: pid, status: "SUCCEEDED", producedModelId: { not: null } },
+        orderBy: [{ finishedAt: "asc" }, { createdAt: "asc" }],
+        select: {
+          id: true, finishedAt: true, baseMetrics: true, metrics: true,
+          baseModel: { select: { id: true, name: true, trainingRound: true } },
+          producedModel: { select: { id: true, name: true, trainingRound: true, status: true } },
+        },
+      });
+
       const accepted = acceptance.reduce((a, r) => a + r.accepted, 0);
       const rejected = acceptance.reduce((a, r) => a + r.rejected, 0);
       const imageCount = perImage.reduce((a, r) => a + r.images, 0);
@@ -123,6 +145,10 @@ export const dashboardRouter = router({
         },
         statusCounts,
         models: models.map((m) => ({ ...m, numericMetrics: numericMetrics(m.metrics) })),
+        rounds: rounds.map((r) => ({
+          id: r.id, finishedAt: r.finishedAt, baseModel: r.baseModel, candidate: r.producedModel!,
+          base: roundMetrics(r.baseMetrics), after: roundMetrics(r.metrics),
+        })),
       };
     }),
 });

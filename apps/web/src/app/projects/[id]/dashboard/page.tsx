@@ -13,6 +13,8 @@ type Props = { params: Promise<{ id: string }>; searchParams: Promise<{ bucket?:
 const BUCKETS = ["day", "week", "month"] as const;
 const METRIC_COLORS = ["#2457d6", "#e8871e", "#2a9d5c", "#b42318", "#911eb4", "#0f8b8d"];
 
+type RoundMetrics = { oneClick: number; box: number; lastClick: number };
+
 const pct = (v: number | null) => (v === null ? "—" : `${(v * 100).toFixed(1)}%`);
 const num = (v: number | null | undefined, d = 1) => (v === null || v === undefined ? "—" : v.toFixed(d));
 
@@ -28,7 +30,8 @@ export default async function DashboardPage({ params, searchParams }: Props) {
   const timed = d.secondsPerMask.byStage;
   const timedAll = timed.reduce((a, r) => a + r.n, 0);
   const meanSeconds = timedAll ? timed.reduce((a, r) => a + r.meanSeconds * r.n, 0) / timedAll : null;
-  const metricNames = [...new Set(d.models.flatMap((m) => Object.keys(m.numericMetrics)))].sort();
+  // Headline evaluation numbers only (metrics JSON also holds counts and the starter's training notes).
+  const metricNames = [...new Set(d.models.flatMap((m) => Object.keys(m.numericMetrics)))].filter((n) => /(^|\.)(mIoU1Click|mIoUBox|iouCalibrationMae|miou)$/i.test(n)).sort();
   const withMetrics = d.models.filter((m) => Object.keys(m.numericMetrics).length > 0);
 
   return (
@@ -103,8 +106,51 @@ export default async function DashboardPage({ params, searchParams }: Props) {
         </table>
       )}
 
-      <h2>Models per training round</h2>
-      {withMetrics.length > 0 && (
+      <h2>Retraining rounds</h2>
+      {d.rounds.length > 0 ? (
+        <>
+          <div className="cards" style={{ gridTemplateColumns: "repeat(auto-fill, minmax(420px, 1fr))", marginBottom: "1rem" }}>
+            <LineChart
+              title="Held-out mIoU round after round (round 0: the first base model)"
+              xKind="number"
+              yLabel="mIoU"
+              series={(
+                [
+                  ["after 1 click", "#2457d6", (m: RoundMetrics) => m.oneClick],
+                  ["from the box", "#e8871e", (m: RoundMetrics) => m.box],
+                  ["after corrective clicks", "#2a9d5c", (m: RoundMetrics) => m.lastClick],
+                ] as const
+              ).map(([name, color, pick]) => ({
+                name, color,
+                points: [
+                  ...(d.rounds[0]!.base ? [{ x: d.rounds[0]!.baseModel.trainingRound, y: pick(d.rounds[0]!.base) }] : []),
+                  ...d.rounds.filter((r) => r.after).map((r) => ({ x: r.candidate.trainingRound, y: pick(r.after!) })),
+                ],
+              }))}
+              testId="chart-rounds"
+            />
+          </div>
+          <table data-testid="rounds" style={{ marginBottom: "1rem" }}>
+            <thead><tr><th>Round</th><th>Candidate</th><th>Status</th><th>1 click</th><th>Box</th><th>Corrective clicks</th><th>IoU calibration error</th></tr></thead>
+            <tbody>
+              {d.rounds.map((r) => (
+                <tr key={r.id}>
+                  <td>{r.candidate.trainingRound}</td><td>{r.candidate.name}</td><td><span className={`badge ${r.candidate.status}`}>{r.candidate.status.toLowerCase()}</span></td>
+                  <td>{num(r.base?.oneClick, 3)} → {num(r.after?.oneClick, 3)}</td>
+                  <td>{num(r.base?.box, 3)} → {num(r.after?.box, 3)}</td>
+                  <td>{num(r.base?.lastClick, 3)} → {num(r.after?.lastClick, 3)} ({r.after?.clicks ?? "?"} clicks)</td>
+                  <td>{num(r.base?.calibration, 3)} → {num(r.after?.calibration, 3)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      ) : (
+        <p className="muted">No retraining round has finished yet (project → Training).</p>
+      )}
+
+      <h2>Models</h2>
+      {withMetrics.length > 0 && metricNames.length > 0 && (
         <div className="cards" style={{ gridTemplateColumns: "repeat(auto-fill, minmax(420px, 1fr))", marginBottom: "1rem" }}>
           <LineChart
             title="Held-out metrics per training round"
