@@ -9,8 +9,6 @@ export const EXIT = {
   NOT_FOUND: 3,
   /** The job was cancelled. */
   CANCELLED: 4,
-  /** The command exists but the feature is not available yet. */
-  UNAVAILABLE: 69,
   INTERRUPTED: 130,
 } as const;
 
