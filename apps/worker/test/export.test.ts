@@ -1,6 +1,8 @@
 // Export: SA-1B and COCO files checked by an independent Python validator (its own RLE decoder and
-// polygon rasteriser) against the masks the test put in; filters; PNG masks; folder and archive
-// layouts; counts and checksum on the dataset version; an empty filter gives an empty, valid dataset.
+// polygon rasteriser) against the masks the test put in; filters (status, stage, label, model version,
+// date range); PNG masks; folder and archive layouts; counts and checksum on the dataset version; an
+// empty filter gives an empty, valid dataset; a corrupt mask or a missing image file is left out with
+// its reason while the rest is exported.
 import { createHash } from "node:crypto";
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile, mkdir } from "node:fs/promises";
@@ -201,6 +203,46 @@ describe("export", () => {
     expect(summary.coco.images).toBe(0);
     expect(summary.coco.annotations).toEqual([]);
     expect(summary.sa1b).toEqual({});
+  });
+
+  it("filters by model version and creation date range (from inclusive, to exclusive), ACCEPTED by default", async () => {
+    const project = await createProject(services, "export-model-dates");
+    const image = await services.prisma.image.create({
+      data: { projectId: project, storageKey: "k", fileName: "a.png", mimeType: "image/png", sizeBytes: 1, width: 20, height: 10, sha256: "a", source: "UPLOAD" },
+    });
+    const model = (name: string) =>
+      services.prisma.modelVersion.create({ data: { projectId: project, name, architecture: "tiny", source: "BUILT", encoderKey: "e", decoderKey: "d" } });
+    const [mine, other] = [await model("mine"), await model("other")];
+    const rle = encodeMask(shape(20, 10, (x, y) => x < 5 && y < 5)).counts;
+    const mask = (modelVersionId: string, createdAt: string, status: "ACCEPTED" | "PROPOSED" = "ACCEPTED") =>
+      services.prisma.mask.create({
+        data: {
+          projectId: project,
+          imageId: image.id,
+          rle,
+          rleChecksum: createHash("sha256").update(rle).digest("hex"),
+          bbox: [0, 0, 5, 5],
+          area: 25,
+          source: "AUTO",
+          stage: 3,
+          status,
+          modelVersionId,
+          createdAt: new Date(createdAt),
+        },
+      });
+    const inRange = [await mask(mine.id, "2025-01-01T00:00:00Z"), await mask(mine.id, "2025-01-31T23:59:59Z")];
+    await mask(mine.id, "2025-02-01T00:00:00Z"); // the end is exclusive
+    await mask(mine.id, "2024-12-31T23:59:59Z");
+    await mask(other.id, "2025-01-15T00:00:00Z");
+    await mask(mine.id, "2025-01-15T00:00:00Z", "PROPOSED");
+
+    const filter = { modelVersionId: mine.id, createdFrom: "2025-01-01T00:00:00Z", createdTo: "2025-02-01T00:00:00Z" };
+    const job = await enqueueJob(services, { type: "EXPORT", projectId: project, params: { filter } });
+    expect((await waitForJob(services, job.id)).status).toBe("SUCCEEDED");
+    const dv = await services.prisma.datasetVersion.findFirstOrThrow({ where: { jobId: job.id } });
+    expect([dv.imageCount, dv.maskCount]).toEqual([1, 2]);
+    const summary = validate(path.join(await extractArchive(dv.storageKey!, "model-dates"), dv.id));
+    expect(summary.coco.annotations.map((a) => a.mask_id).sort()).toEqual(inRange.map((m) => m.id).sort());
   });
 
   it("leaves out a corrupt mask and a missing image file with their reasons, exporting the rest", async () => {
