@@ -5,14 +5,15 @@
 // must give the very same decoder; bad datasets must fail with a reason and leave the active model alone.
 import { rm } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodeEmbedding, importDecoderWeights, inspectOnnx } from "@data-engine/sam-core";
+import { buildDecoderOnnx, decodeEmbedding, importDecoderWeights, inspectOnnx } from "@data-engine/sam-core";
 import { enqueueJob } from "../src/queue/enqueue.ts";
 import { startWorkers, type Workers } from "../src/queue/workers.ts";
 import { registerStarterModel } from "../src/models/starter.ts";
 import { loadPredictor, releasePredictors } from "../src/models/load.ts";
 import { promoteCandidate, promotionCheck, rollbackModel } from "../src/models/promote.ts";
-import { embeddingModelId } from "../src/models/embedding-identity.ts";
+import { embeddingModelId, shareEmbeddings } from "../src/models/embedding-identity.ts";
 import { createJobContext } from "../src/queue/context.ts";
+import { cancelJob } from "../src/queue/control.ts";
 import { JobParamsError, JobReleasedError } from "../src/errors.ts";
 import { runRetrain, trainingRunIdFor } from "../src/jobs/retrain/handler.ts";
 import { retrainParams, type RetrainParams } from "../src/jobs/retrain/params.ts";
@@ -222,6 +223,45 @@ describe("a round that cannot run", () => {
     expect(done.status).toBe("FAILED");
     expect(done.error).toMatch(/checkpoint/);
     expect((await services.prisma.trainingRun.findUniqueOrThrow({ where: { id: runId } })).status).toBe("FAILED");
+  });
+
+  it("stops with a reason when the loss diverges (NaN), and a cancelled round ends CANCELLED", { timeout: 300_000 }, async () => {
+    // A base whose decoder carries a NaN weight (registered like any import, the starter's encoder kept).
+    const starter = await services.prisma.modelVersion.findUniqueOrThrow({ where: { id: starterId } });
+    const imported = importDecoderWeights(new Uint8Array(await services.storage.getBytes(starter.decoderKey)));
+    const w = imported.weights.get("mask_decoder.iou_prediction_head.layers.0.weight")!;
+    w.data[0] = Number.NaN;
+    const p1 = await setupProject("nan");
+    const poisoned = await services.prisma.modelVersion.create({
+      data: {
+        ...starter, id: undefined, name: "poisoned", projectId: null, status: "CANDIDATE", decoderKey: "models/poisoned/decoder.onnx",
+        config: { ...(starter.config as object), embeddingsFrom: starterId }, metrics: undefined, createdAt: undefined,
+      },
+    });
+    await services.storage.put(poisoned.decoderKey, buildDecoderOnnx(imported.config, imported.weights, { variant: "public" }).model);
+    await shareEmbeddings(services, starterId, poisoned.id);
+    const job = await enqueueJob(services, { type: "RETRAIN", projectId: p1, params: { baseModelVersionId: poisoned.id, trainer } });
+    const done = await waitForJob(services, job.id, 120_000);
+    expect(done.status).toBe("FAILED");
+    expect(done.error).toMatch(/diverged/);
+    expect((await services.prisma.trainingRun.findUniqueOrThrow({ where: { id: trainingRunIdFor(job.id) } })).status).toBe("FAILED");
+    expect((await services.prisma.project.findUniqueOrThrow({ where: { id: p1 } })).activeModelVersionId).toBe(starterId);
+
+    // Cancelled while training: the run and the job end CANCELLED, nothing is registered.
+    const long = await enqueueJob(services, { type: "RETRAIN", projectId: p1, params: { trainer: { ...trainer, steps: 5000 } } });
+    const runId = trainingRunIdFor(long.id);
+    for (let i = 0; i < 600; i++) {
+      const run = await services.prisma.trainingRun.findUnique({ where: { id: runId } });
+      if (run && run.step >= 2) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await cancelJob(services, long.id);
+    expect((await waitForJob(services, long.id, 120_000)).status).toBe("CANCELLED");
+    const run = await services.prisma.trainingRun.findUniqueOrThrow({ where: { id: runId } });
+    expect(run.status).toBe("CANCELLED");
+    expect(run.step).toBeGreaterThanOrEqual(2);
+    expect(run.step).toBeLessThan(5000);
+    expect(run.producedModelId).toBeNull();
   });
 
   it("is refused before queueing when the project has no model or the parameters are wrong", async () => {
