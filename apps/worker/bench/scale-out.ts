@@ -33,7 +33,10 @@ export interface ScaleOutRun {
 
 /** Starts a worker process and resolves once it works on the queue (its start-up line). */
 async function startWorker(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; log: () => string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", MAIN], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", MAIN], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let log = "";
   child.stderr!.on("data", (d) => (log += d));
   await new Promise<void>((resolve, reject) => {
@@ -54,10 +57,15 @@ async function stopWorker(child: ChildProcess): Promise<void> {
 }
 
 /** Queues one embed job per project and returns the time from the first enqueue to the last job's end. */
-async function embedAll(services: Services, projects: string[], modelVersionId: string): Promise<{ images: number; seconds: number }> {
+async function embedAll(
+  services: Services,
+  projects: string[],
+  modelVersionId: string,
+): Promise<{ images: number; seconds: number }> {
   const start = Date.now();
   const ids: string[] = [];
-  for (const projectId of projects) ids.push((await enqueueJob(services, { type: "EMBED", projectId, params: { modelVersionId } })).id);
+  for (const projectId of projects)
+    ids.push((await enqueueJob(services, { type: "EMBED", projectId, params: { modelVersionId } })).id);
   for (;;) {
     const rows = await services.prisma.job.findMany({ where: { id: { in: ids } } });
     const bad = rows.find((r) => ["FAILED", "DEAD", "CANCELLED"].includes(r.status));
@@ -80,8 +88,21 @@ export async function measureScaleOut(options: ScaleOutOptions): Promise<ScaleOu
     dataDir,
     storage: createLocalStorage({ root: path.join(dataDir, "files") }),
   });
-  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: database.databaseUrl, DATA_DIR: dataDir, WORKER_QUEUES: "embed" };
-  for (const name of ["S3_BUCKET", "S3_ENDPOINT", "S3_PREFIX", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "WORKER_CONCURRENCY"]) delete env[name];
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: database.databaseUrl,
+    DATA_DIR: dataDir,
+    WORKER_QUEUES: "embed",
+  };
+  for (const name of [
+    "S3_BUCKET",
+    "S3_ENDPOINT",
+    "S3_PREFIX",
+    "S3_ACCESS_KEY_ID",
+    "S3_SECRET_ACCESS_KEY",
+    "WORKER_CONCURRENCY",
+  ])
+    delete env[name];
   const children: ChildProcess[] = [];
   try {
     const model = await buildDemoModel(services, { config: "tiny", seed: 0 });
@@ -89,14 +110,26 @@ export async function measureScaleOut(options: ScaleOutOptions): Promise<ScaleOu
     const photos = await Promise.all(files.map((f) => readFile(path.join(options.samplesDir, f))));
     const projects: string[] = [];
     for (let j = 0; j < options.jobs; j++) {
-      const project = await services.prisma.project.create({ data: { name: `scale ${j}`, slug: `scale-${j}` } });
+      const project = await services.prisma.project.create({
+        data: { name: `scale ${j}`, slug: `scale-${j}` },
+      });
       for (const [i, bytes] of photos.entries()) {
         const sha256 = createHash("sha256").update(bytes).digest("hex");
         const storageKey = `projects/${project.id}/images/${sha256}${path.extname(files[i]!)}`;
         await services.storage.put(storageKey, bytes);
         const { width, height, format } = await sharp(bytes).metadata();
         await services.prisma.image.create({
-          data: { projectId: project.id, storageKey, fileName: files[i]!, mimeType: `image/${format}`, sizeBytes: bytes.length, width: width!, height: height!, sha256, source: "UPLOAD" },
+          data: {
+            projectId: project.id,
+            storageKey,
+            fileName: files[i]!,
+            mimeType: `image/${format}`,
+            sizeBytes: bytes.length,
+            width: width!,
+            height: height!,
+            sha256,
+            source: "UPLOAD",
+          },
         });
       }
       await activateModel(services, { projectId: project.id, modelVersionId: model.id, embed: false });

@@ -25,15 +25,24 @@ const opened: S3Storage[] = [];
 const running: { services: TestServices; workers: Workers }[] = [];
 
 function s3(bucket: string, prefix = ""): S3Storage {
-  const storage = createStorage(storageConfigFromEnv({ ...s3Env, S3_BUCKET: bucket, S3_PREFIX: prefix })) as S3Storage;
+  const storage = createStorage(
+    storageConfigFromEnv({ ...s3Env, S3_BUCKET: bucket, S3_PREFIX: prefix }),
+  ) as S3Storage;
   opened.push(storage);
   return storage;
 }
 
 /** Worker services whose jobs see the S3 settings; file storage as given (default: local disk). */
 async function start(storage?: S3Storage, extraEnv: Record<string, string> = {}): Promise<TestServices> {
-  const services = await createTestServices({ env: { ...s3Env, ...extraEnv }, storage: storage ? () => storage : undefined });
-  const workers = await startWorkers(services, { log: () => undefined, pollingIntervalSeconds: 0.5, reconcileIntervalMs: 0 });
+  const services = await createTestServices({
+    env: { ...s3Env, ...extraEnv },
+    storage: storage ? () => storage : undefined,
+  });
+  const workers = await startWorkers(services, {
+    log: () => undefined,
+    pollingIntervalSeconds: 0.5,
+    reconcileIntervalMs: 0,
+  });
   running.push({ services, workers });
   return services;
 }
@@ -58,7 +67,11 @@ describe("ingest from an S3 prefix", () => {
     const drops = s3(DROPS);
     const good: Record<string, Buffer> = {};
     for (let i = 0; i < 5; i++) good[`2026/cam-${i}.png`] = await solidPng(i + 1, 40 + i, 30);
-    good["2026/sub/deep.jpg"] = await sharp({ create: { width: 50, height: 20, channels: 3, background: "#224466" } }).jpeg().toBuffer();
+    good["2026/sub/deep.jpg"] = await sharp({
+      create: { width: 50, height: 20, channels: 3, background: "#224466" },
+    })
+      .jpeg()
+      .toBuffer();
     const photo = good["2026/cam-0.png"]!;
     const jpeg = good["2026/sub/deep.jpg"]!;
     const bad: Record<string, [Buffer, RegExp]> = {
@@ -74,12 +87,18 @@ describe("ingest from an S3 prefix", () => {
 
     const services = await start();
     const projectId = await createProject(services, "s3-drops");
-    const job = await enqueueJob(services, { type: "INGEST", projectId, params: { source: { kind: "s3", bucket: DROPS, prefix: "2026/" }, maxPixels: 50_000_000 } });
+    const job = await enqueueJob(services, {
+      type: "INGEST",
+      projectId,
+      params: { source: { kind: "s3", bucket: DROPS, prefix: "2026/" }, maxPixels: 50_000_000 },
+    });
     const done = await waitForJob(services, job.id);
     expect(done.status, done.error ?? "").toBe("SUCCEEDED");
     expect(done.result).toMatchObject({ files: 10, imported: 6, duplicates: 1, rejected: 3 });
 
-    const items = Object.fromEntries((await services.prisma.jobItem.findMany({ where: { jobId: job.id } })).map((i) => [i.key, i]));
+    const items = Object.fromEntries(
+      (await services.prisma.jobItem.findMany({ where: { jobId: job.id } })).map((i) => [i.key, i]),
+    );
     for (const [key, [, reason]] of Object.entries(bad)) {
       expect(items[key]!.status, key).toBe("FAILED");
       expect(items[key]!.message, key).toMatch(reason);
@@ -89,7 +108,11 @@ describe("ingest from an S3 prefix", () => {
     expect(items["2026/copy.png"]!.message).toMatch(/duplicate of image "cam-0.png"/);
 
     const images = await services.prisma.image.findMany({ where: { projectId } });
-    expect(images.map((i) => i.sourceUri).sort()).toEqual(Object.keys(good).map((k) => `s3://${DROPS}/${k}`).sort());
+    expect(images.map((i) => i.sourceUri).sort()).toEqual(
+      Object.keys(good)
+        .map((k) => `s3://${DROPS}/${k}`)
+        .sort(),
+    );
     for (const image of images) {
       const key = image.sourceUri!.slice(`s3://${DROPS}/`.length);
       expect(image.source).toBe("S3");
@@ -106,18 +129,29 @@ describe("ingest from an S3 prefix", () => {
 
   it("imports a prefix of the product's own bucket under S3_PREFIX, storing the images there too", async () => {
     const product = s3(PRODUCT, "tenant-a");
-    const files = { "drops/a.png": await solidPng(201), "drops/b.png": await solidPng(202), "drops/notes.md": Buffer.from("# hi") };
+    const files = {
+      "drops/a.png": await solidPng(201),
+      "drops/b.png": await solidPng(202),
+      "drops/notes.md": Buffer.from("# hi"),
+    };
     for (const [key, bytes] of Object.entries(files)) await product.put(key, bytes);
     // The same key outside the tenant's prefix is not the tenant's.
     await s3(PRODUCT).put("drops/c.png", await solidPng(203));
 
     const services = await start(product, { S3_BUCKET: PRODUCT, S3_PREFIX: "tenant-a" });
     const projectId = await createProject(services, "s3-product");
-    const job = await enqueueJob(services, { type: "INGEST", projectId, params: { source: { kind: "s3", prefix: "drops/" } } });
+    const job = await enqueueJob(services, {
+      type: "INGEST",
+      projectId,
+      params: { source: { kind: "s3", prefix: "drops/" } },
+    });
     const done = await waitForJob(services, job.id);
     expect(done.status, done.error ?? "").toBe("SUCCEEDED");
     expect(done.result).toMatchObject({ files: 3, imported: 2, duplicates: 0, rejected: 1 });
-    const images = await services.prisma.image.findMany({ where: { projectId }, orderBy: { fileName: "asc" } });
+    const images = await services.prisma.image.findMany({
+      where: { projectId },
+      orderBy: { fileName: "asc" },
+    });
     expect(images.map((i) => [i.fileName, i.sourceUri])).toEqual([
       ["a.png", `s3://${PRODUCT}/tenant-a/drops/a.png`],
       ["b.png", `s3://${PRODUCT}/tenant-a/drops/b.png`],
@@ -131,8 +165,12 @@ describe("ingest from an S3 prefix", () => {
   });
 
   it("refuses unusable S3 settings as a permanent failure (no retries)", () => {
-    const services = { env: { ...s3Env, S3_ACCESS_KEY_ID: "only-the-id", S3_SECRET_ACCESS_KEY: "" } } as unknown as Services;
+    const services = {
+      env: { ...s3Env, S3_ACCESS_KEY_ID: "only-the-id", S3_SECRET_ACCESS_KEY: "" },
+    } as unknown as Services;
     expect(() => openSource(services, { kind: "s3", bucket: DROPS, prefix: "" })).toThrow(PermanentJobError);
-    expect(() => openSource(services, { kind: "s3", bucket: DROPS, prefix: "" })).toThrow(/S3 source: .*S3_SECRET_ACCESS_KEY/);
+    expect(() => openSource(services, { kind: "s3", bucket: DROPS, prefix: "" })).toThrow(
+      /S3 source: .*S3_SECRET_ACCESS_KEY/,
+    );
   });
 });

@@ -45,7 +45,10 @@ function faulty(local: Storage): Storage {
 
 beforeAll(async () => {
   // The product's policy shape (backoff on), with a 1 s base delay so the test stays short.
-  services = await createTestServices({ storage: faulty, retry: { limit: 2, delaySeconds: 1, backoff: true } });
+  services = await createTestServices({
+    storage: faulty,
+    retry: { limit: 2, delaySeconds: 1, backoff: true },
+  });
   folder = await mkdtemp(path.join(tmpdir(), "queue-policy-"));
 });
 afterEach(async () => {
@@ -60,38 +63,51 @@ afterAll(async () => {
 });
 
 const start = (options: StartWorkersOptions = {}) =>
-  startWorkers(services, { log: () => undefined, pollingIntervalSeconds: 0.5, reconcileIntervalMs: 0, ...options });
+  startWorkers(services, {
+    log: () => undefined,
+    pollingIntervalSeconds: 0.5,
+    reconcileIntervalMs: 0,
+    ...options,
+  });
 
 describe("retries", () => {
-  it("spaces retries by exponential backoff: 1-2 s after the first failure, 2-4 s after the second", { timeout: 60_000 }, async () => {
-    listBroken = true;
-    const projectId = await createProject(services, "backoff");
-    const job = await enqueueJob(services, { type: "INGEST", projectId, params: { source: { kind: "upload", prefix: "uploads/none/" } } });
-    workers = await start();
-    // pg-boss decides each retry's start time when the attempt fails: read it while the job waits.
-    // Keyed by retryCount, which pg-boss counts up when it hands the job out again.
-    const scheduled = new Map<number, number>();
-    for (;;) {
-      const [queued] = await services.queue.findJobs(job.queueName!, { id: job.queueJobId! });
-      if (queued?.state === "retry") scheduled.set(queued.retryCount, queued.startAfter.getTime());
-      const row = await services.prisma.job.findUniqueOrThrow({ where: { id: job.id } });
-      if (row.status === "DEAD") break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(outages).toHaveLength(3);
-    expect([...scheduled.keys()].sort()).toEqual([0, 1]);
-    const delay1 = (scheduled.get(0)! - outages[0]!) / 1000;
-    const delay2 = (scheduled.get(1)! - outages[1]!) / 1000;
-    // Base delay d = 1 s: retry k waits d * 2^k / 2 * (1 + random), i.e. [1, 2) then [2, 4) seconds
-    // (plus the few ms between the outage and the failure being recorded).
-    expect(delay1).toBeGreaterThanOrEqual(1);
-    expect(delay1).toBeLessThan(2.5);
-    expect(delay2).toBeGreaterThanOrEqual(2);
-    expect(delay2).toBeLessThan(4.5);
-    // No attempt ran before its scheduled time.
-    expect(outages[1]!).toBeGreaterThanOrEqual(scheduled.get(0)! - 50);
-    expect(outages[2]!).toBeGreaterThanOrEqual(scheduled.get(1)! - 50);
-  });
+  it(
+    "spaces retries by exponential backoff: 1-2 s after the first failure, 2-4 s after the second",
+    { timeout: 60_000 },
+    async () => {
+      listBroken = true;
+      const projectId = await createProject(services, "backoff");
+      const job = await enqueueJob(services, {
+        type: "INGEST",
+        projectId,
+        params: { source: { kind: "upload", prefix: "uploads/none/" } },
+      });
+      workers = await start();
+      // pg-boss decides each retry's start time when the attempt fails: read it while the job waits.
+      // Keyed by retryCount, which pg-boss counts up when it hands the job out again.
+      const scheduled = new Map<number, number>();
+      for (;;) {
+        const [queued] = await services.queue.findJobs(job.queueName!, { id: job.queueJobId! });
+        if (queued?.state === "retry") scheduled.set(queued.retryCount, queued.startAfter.getTime());
+        const row = await services.prisma.job.findUniqueOrThrow({ where: { id: job.id } });
+        if (row.status === "DEAD") break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(outages).toHaveLength(3);
+      expect([...scheduled.keys()].sort()).toEqual([0, 1]);
+      const delay1 = (scheduled.get(0)! - outages[0]!) / 1000;
+      const delay2 = (scheduled.get(1)! - outages[1]!) / 1000;
+      // Base delay d = 1 s: retry k waits d * 2^k / 2 * (1 + random), i.e. [1, 2) then [2, 4) seconds
+      // (plus the few ms between the outage and the failure being recorded).
+      expect(delay1).toBeGreaterThanOrEqual(1);
+      expect(delay1).toBeLessThan(2.5);
+      expect(delay2).toBeGreaterThanOrEqual(2);
+      expect(delay2).toBeLessThan(4.5);
+      // No attempt ran before its scheduled time.
+      expect(outages[1]!).toBeGreaterThanOrEqual(scheduled.get(0)! - 50);
+      expect(outages[2]!).toBeGreaterThanOrEqual(scheduled.get(1)! - 50);
+    },
+  );
 });
 
 describe("per-queue concurrency", () => {
@@ -103,7 +119,13 @@ describe("per-queue concurrency", () => {
       const projectId = await createProject(services, `${slug}-${i}`);
       const dir = path.join(folder, `${slug}-${i}`);
       await writeImages(dir, 4, `${slug}${i}`);
-      jobs.push(await enqueueJob(services, { type: "INGEST", projectId, params: { source: { kind: "folder", path: dir } } }));
+      jobs.push(
+        await enqueueJob(services, {
+          type: "INGEST",
+          projectId,
+          params: { source: { kind: "folder", path: dir } },
+        }),
+      );
     }
     putDelayMs = 120;
     workers = await start(options);
@@ -132,9 +154,16 @@ describe("per-queue concurrency", () => {
     return { peakHandlers, peakRows };
   }
 
-  it("runs one job of a queue at a time by default and as many as configured for that queue", { timeout: 120_000 }, async () => {
-    expect(await peakConcurrency("one", {})).toEqual({ peakHandlers: 1, peakRows: 1 });
-    // Two for ingest; other queues keep their default.
-    expect(await peakConcurrency("two", { concurrency: { ingest: 2 } })).toEqual({ peakHandlers: 2, peakRows: 2 });
-  });
+  it(
+    "runs one job of a queue at a time by default and as many as configured for that queue",
+    { timeout: 120_000 },
+    async () => {
+      expect(await peakConcurrency("one", {})).toEqual({ peakHandlers: 1, peakRows: 1 });
+      // Two for ingest; other queues keep their default.
+      expect(await peakConcurrency("two", { concurrency: { ingest: 2 } })).toEqual({
+        peakHandlers: 2,
+        peakRows: 2,
+      });
+    },
+  );
 });

@@ -50,7 +50,12 @@ export async function createCrashHarness(prefix: string): Promise<CrashHarness> 
   const children = new Set<ChildProcess>();
 
   const childEnv = (): NodeJS.ProcessEnv => {
-    const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, WORKER_MONITOR_SECONDS: "1", WORKER_RETRY_DELAY_SECONDS: "1" };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATA_DIR: dataDir,
+      WORKER_MONITOR_SECONDS: "1",
+      WORKER_RETRY_DELAY_SECONDS: "1",
+    };
     delete env.S3_BUCKET;
     if (databaseUrl) env.DATABASE_URL = databaseUrl;
     else delete env.DATABASE_URL;
@@ -58,7 +63,10 @@ export async function createCrashHarness(prefix: string): Promise<CrashHarness> 
   };
 
   const startChild = (jobId: string) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CHILD, jobId], { env: childEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", CHILD, jobId], {
+      env: childEnv(),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     children.add(child);
     child.on("exit", () => children.delete(child));
     let log = "";
