@@ -5,19 +5,21 @@
  * What differs is only how the work is done:
  * - prompts are decoded a whole batch per model run (when the decoder takes batches);
  * - the predicted-IoU filter runs on the batch output before any full-resolution work;
- * - the upscaling to full resolution, the stability score, binarisation and box run fused, only inside
- *   the window where a mask can be foreground (see mask-upscaler.ts);
- * - masks become RLE immediately; no full-resolution mask of the image is kept beyond the one in hand.
+ * - upscaled values are computed only where bounds from the low-res logits cannot decide a threshold
+ *   (see mask-upscaler.ts); the stability score comes first, then the box (all NMS needs);
+ * - a candidate's mask (RLE, area) is built only if it survives the per-crop NMS: until then its
+ *   low-res logits are kept, within a memory budget; no full-resolution mask is ever held.
  */
 import type { SamEmbedding } from "../embedding/embedding.ts";
 import { nms } from "../mask/boxes.ts";
-import type { Box } from "../mask/types.ts";
+import type { Box, Rle } from "../mask/types.ts";
 import type { Candidate } from "./candidate.ts";
 import { isBoxNearCropEdge } from "./crop-edge.ts";
 import { assertCropsUsable, generateCropBoxes } from "./crop-boxes.ts";
 import type { AmgDecoder, DecodedBatch, EncodeCrop } from "./decoder.ts";
 import { AmgAbortedError, AmgInputError } from "./errors.ts";
 import { MaskUpscaler } from "./mask-upscaler.ts";
+import type { CapturedLogits } from "./mask-upscaler.ts";
 import type { AmgOptions, ResolvedAmgOptions } from "./options.ts";
 import { resolveAmgOptions } from "./options.ts";
 import type { AmgProgress, AmgResult, AmgStats } from "./records.ts";
@@ -74,6 +76,29 @@ function checkEmbedding(e: SamEmbedding, height: number, width: number, what: st
   if (e.data.length !== e.shape.reduce((a, b) => a * b, 1)) {
     throw new AmgInputError(`${what} has ${e.data.length} values but shape [${e.shape.join(", ")}]`);
   }
+}
+
+/**
+ * Low-res logits kept per crop for candidates whose mask is built after NMS. A noise-like mask of a
+ * 1024-input model keeps ~175 KB (its RLE would take several times that); beyond the budget, masks are
+ * built at once.
+ */
+const PENDING_BYTES = 128 * 2 ** 20;
+
+/** A candidate before NMS: its mask either built (`rle`, `area`) or still as low-res `logits`. */
+interface Pending extends Omit<Candidate, "rle" | "area"> {
+  rle?: Rle;
+  area?: number;
+  logits?: CapturedLogits;
+}
+
+/** Builds a surviving candidate's mask from its kept logits (same values as building it at once). */
+function finish(c: Pending, upscaler: MaskUpscaler): Candidate {
+  const { logits, rle, area, ...rest } = c;
+  if (rle !== undefined && area !== undefined) return { ...rest, rle, area };
+  upscaler.loadCaptured(logits!);
+  const mask = upscaler.materialize();
+  return { ...rest, rle: mask.rle, area: mask.area };
 }
 
 /** A batch's IoU predictions, and the mask logits of `prompts` (ascending batch indices) only. */
@@ -161,7 +186,8 @@ export async function generateMasks(input: GenerateMasksInput, options: AmgOptio
   const stabThr = f32(opts.stabilityScoreThresh);
   const thrHi = f32(opts.stabilityScoreOffset);
   const thrLo = f32(-opts.stabilityScoreOffset);
-  const maxArea = opts.maxMaskAreaFraction * H * W;
+  // "1 or more disables it": a mask covering the whole image is kept, as in the reference.
+  const maxArea = opts.maxMaskAreaFraction < 1 ? opts.maxMaskAreaFraction * H * W : null;
 
   let all: Candidate[] = [];
   for (let ci = 0; ci < crops.length; ci++) {
@@ -188,7 +214,8 @@ export async function generateMasks(input: GenerateMasksInput, options: AmgOptio
     stats.prompts += nPoints;
     const batches = Math.ceil(nPoints / opts.pointsPerBatch);
     let upscaler: MaskUpscaler | undefined;
-    const kept: Candidate[] = [];
+    const kept: Pending[] = [];
+    let pendingBytes = 0;
 
     for (let b = 0; b < batches; b++) {
       const start = b * opts.pointsPerBatch;
@@ -214,7 +241,8 @@ export async function generateMasks(input: GenerateMasksInput, options: AmgOptio
         stats.decoderRuns++;
         stats.maskPrompts += out.prompts.length;
         checkDecoded(out, count, embedding);
-        upscaler ??= new MaskUpscaler({
+        upscaler ??= new MaskUpscaler(
+          {
           lowResHeight: out.lowResHeight,
           lowResWidth: out.lowResWidth,
           inputSize: embedding.inputSize,
@@ -226,7 +254,9 @@ export async function generateMasks(input: GenerateMasksInput, options: AmgOptio
           cropY0: cy0,
           imageHeight: H,
           imageWidth: W,
-        });
+          },
+          { thrHi, thrLo },
+        );
         const m = out.numMasks;
         const plane = out.lowResHeight * out.lowResWidth;
         for (let j = 0; j < out.prompts.length; j++) {
@@ -237,24 +267,36 @@ export async function generateMasks(input: GenerateMasksInput, options: AmgOptio
             const iou = out.iouPredictions[i * m + t]!;
             if (opts.predIouThresh > 0 && !(iou > iouThr)) continue;
             stats.afterIou++;
-            const up = upscaler.upscale(out.lowResMasks, (j * m + t) * plane, thrHi, thrLo);
-            const stability = up.unions === 0 ? 0 : f32(up.intersections / up.unions);
+            upscaler.load(out.lowResMasks, (j * m + t) * plane);
+            const counts = upscaler.stabilityCounts();
+            const stability = counts.unions === 0 ? 0 : f32(counts.intersections / counts.unions);
             if (opts.stabilityScoreThresh > 0 && !(stability >= stabThr)) continue;
             stats.afterStability++;
-            if (isBoxNearCropEdge(up.box, cropBox, imageBox)) continue;
+            const bc = upscaler.box();
+            if (isBoxNearCropEdge(bc, cropBox, imageBox)) continue;
             stats.afterCropEdge++;
-            if (up.area >= maxArea) continue;
-            const bc = up.box;
-            kept.push({
-              rle: up.rle,
-              area: up.area,
+            const area = maxArea === null ? undefined : upscaler.area();
+            if (area !== undefined && area >= maxArea!) continue;
+            const candidate: Pending = {
               box: [bc[0] + cx0, bc[1] + cy0, bc[2] + cx0, bc[3] + cy0],
               boxInCrop: bc,
               iouPred: iou,
               stability,
               point: [cropPoints[2 * i]! + cx0, cropPoints[2 * i + 1]! + cy0],
               cropBox,
-            });
+            };
+            // The mask itself (RLE, area) is needed only if the candidate survives NMS, which needs
+            // only the box: keep the low-res logits instead, up to a memory budget.
+            const bytes = upscaler.captureBytes();
+            if (pendingBytes + bytes <= PENDING_BYTES) {
+              pendingBytes += bytes;
+              candidate.logits = upscaler.capture();
+            } else {
+              const mask = upscaler.materialize();
+              candidate.rle = mask.rle;
+              candidate.area = mask.area;
+            }
+            kept.push(candidate);
           }
         }
       }
@@ -266,7 +308,7 @@ export async function generateMasks(input: GenerateMasksInput, options: AmgOptio
       kept.map((c) => c.iouPred),
       opts.boxNmsThresh,
     );
-    for (const i of keep) all.push(kept[i]!);
+    for (const i of keep) all.push(finish(kept[i]!, upscaler!));
   }
   stats.afterCropNms = all.length;
 

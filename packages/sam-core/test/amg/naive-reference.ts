@@ -63,8 +63,8 @@ function cropBoxes(h: number, w: number, nLayers: number, ratio: number): { box:
   return out;
 }
 
-/** torch F.interpolate(bilinear, align_corners=False) of a [h, w] float32 map to [oh, ow]. */
-function interpolate(src: Float32Array, h: number, w: number, oh: number, ow: number): Float32Array {
+/** torch F.interpolate(bilinear, align_corners=False) of a [h, w] float32 map to [oh, ow] (test oracle, one pixel at a time). */
+export function interpolate(src: Float32Array, h: number, w: number, oh: number, ow: number): Float32Array {
   const idx = (inSize: number, outSize: number, i: number) => {
     const scale = f32(inSize / outSize);
     let s = f32(f32(scale * f32(i + 0.5)) - 0.5);
