@@ -7,8 +7,8 @@
  *   2. the same with every filter off (all candidates go through upscaling, RLE and NMS: the worst
  *      case for post-processing; random weights give few masks above the real thresholds);
  *   3. the batched path vs one prompt per run (throughput export at batch 1, and the public export),
- *      same run, same prompts, checked to give the same masks; once with the reference thresholds
- *      and once with every filter off;
+ *      same run, same prompts, checked to give the same masks; with the reference thresholds, with
+ *      every filter off, and with only the stability filter on;
  *   4. the sa1b preset (32x32 + 2 crop layers, 3072 prompts; `--no-sa1b` skips it).
  * Encoder: a small ViT with ViT-B's output geometry ([1,256,64,64] at 1024) for every crop, because a
  * ViT-B encoder takes tens of seconds per crop on two cores; `--vitb-encoder` uses ViT-B for crop 0.
@@ -220,12 +220,15 @@ async function main(): Promise<void> {
   }
 
   if (section(3)) {
-    // Twice: with the reference thresholds (the two-stage decoder then decodes masks only for prompts
-    // with a token above the IoU threshold; the count is printed, and it depends on the random
-    // weights), and with every filter off (every prompt's masks decoded and post-processed).
+    // With the reference thresholds (the two-stage decoder then decodes masks only for prompts with a
+    // token above the IoU threshold; the count is printed, and it depends on the random weights), with
+    // every filter off (every prompt's masks decoded and post-processed), and with only the stability
+    // filter (every mask decoded and scored; with random weights none passes).
     for (const [label, o3] of [
       ["reference thresholds (0.88 / 0.95)", { pointsPerSide: RATIO_GRID, outputMode: "coco_rle" }],
       ["all filters off", { ...open, pointsPerSide: RATIO_GRID }],
+      // Every mask decoded and scored, then dropped by the stability filter (no mask is built).
+      ["IoU filter off, stability 0.95", { predIouThresh: 0, outputMode: "coco_rle", pointsPerSide: RATIO_GRID }],
     ] as [string, AmgOptions][]) {
       console.log(`\n3. batched vs one prompt per run, ${RATIO_GRID}x${RATIO_GRID} grid, no crops, ${label}`);
       const rb = await run(batched, o3);

@@ -116,6 +116,8 @@ export class MaskUpscaler {
   private mx = 0;
   /** Scratch: one block's S-frame values, and pixel levels of one block column (column-major, crop height). */
   private readonly sBuf: Float32Array;
+  /** Scratch: one block's low-res rows interpolated along x (double, as the reference's inner sums). */
+  private readonly xBuf: Float64Array;
   private readonly levels: Uint8Array;
   /** BG / FG / MIXED per block row of one block column. */
   private readonly state: Uint8Array;
@@ -137,6 +139,7 @@ export class MaskUpscaler {
     this.aboveLo = above(thrLo);
     this.belowLo = below(thrLo);
     this.sBuf = new Float32Array(this.rowsB.maxSpan * this.colsB.maxSpan);
+    this.xBuf = new Float64Array(this.rowsB.maxReach * this.colsB.maxSpan);
     this.levels = new Uint8Array(g.cropHeight * this.colsB.maxLength);
     this.state = new Uint8Array(this.rowsB.blocks);
     this.readRows = this.rowsB.hi[this.rowsB.blocks - 1]! + 1;
@@ -261,7 +264,7 @@ export class MaskUpscaler {
     const C = this.colsB;
     const R1 = this.rows1;
     const C1 = this.cols1;
-    const { L, base, stride, sBuf: S, levels, thrHi, thrLo } = this;
+    const { L, base, stride, sBuf: S, xBuf: X, levels, thrHi, thrLo } = this;
     const H = this.geometry.cropHeight;
     const ys = R.start[b]!;
     const ye = R.start[b + 1]!;
@@ -273,20 +276,21 @@ export class MaskUpscaler {
     const scb = C.s1[xe - 1]!;
     const nsc = scb - sca + 1;
     // S-frame values the block reads, as the reference's intermediate float32 tensor: along x in
-    // double, then along y, rounded once.
+    // double on the low-res rows involved (each read by several S rows), then along y, rounded once.
+    const lra = R1.i0[sra]!;
+    const lrb = R1.i1[srb]!;
+    for (let lr = lra; lr <= lrb; lr++) {
+      const row = base + lr * stride;
+      const o = (lr - lra) * nsc - sca;
+      for (let sc = sca; sc <= scb; sc++) X[o + sc] = C1.w0[sc]! * L[row + C1.i0[sc]!]! + C1.w1[sc]! * L[row + C1.i1[sc]!]!;
+    }
     for (let sr = sra; sr <= srb; sr++) {
-      const r0 = base + R1.i0[sr]! * stride;
-      const r1 = base + R1.i1[sr]! * stride;
+      const x0 = (R1.i0[sr]! - lra) * nsc;
+      const x1 = (R1.i1[sr]! - lra) * nsc;
       const v0 = R1.w0[sr]!;
       const v1 = R1.w1[sr]!;
-      const o = (sr - sra) * nsc - sca;
-      for (let sc = sca; sc <= scb; sc++) {
-        const c0 = C1.i0[sc]!;
-        const c1 = C1.i1[sc]!;
-        const u0 = C1.w0[sc]!;
-        const u1 = C1.w1[sc]!;
-        S[o + sc] = f32(v0 * (u0 * L[r0 + c0]! + u1 * L[r0 + c1]!) + v1 * (u0 * L[r1 + c0]! + u1 * L[r1 + c1]!));
-      }
+      const o = (sr - sra) * nsc;
+      for (let j = 0; j < nsc; j++) S[o + j] = f32(v0 * X[x0 + j]! + v1 * X[x1 + j]!);
     }
     const Rs0 = R.s0;
     const Rs1 = R.s1;

@@ -28,6 +28,8 @@ export interface BlockedAxis {
   maxSpan: number;
   /** Widest block (outputs). */
   maxLength: number;
+  /** Most low-res indices one block reads. */
+  maxReach: number;
 }
 
 /** `step1`: low-res -> S; `step2`: resized (un-padded part of S) -> crop. */
@@ -68,6 +70,7 @@ export function blockedAxis(step1: ResampleAxis, step2: ResampleAxis): BlockedAx
     hi: Int32Array.from(hi),
     maxSpan,
     maxLength,
+    maxReach: Math.max(...hi.map((h, k) => h - lo[k]! + 1)),
   };
 }
 

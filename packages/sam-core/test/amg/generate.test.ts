@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { generateMasks } from "../../src/amg/generate.ts";
+import type { AmgDecoder } from "../../src/amg/decoder.ts";
 import type { AmgOptions } from "../../src/amg/options.ts";
 import type { AmgMaskRecord } from "../../src/amg/records.ts";
 import { rleArea } from "../../src/mask/rle-ops.ts";
@@ -170,6 +171,23 @@ describe("generateMasks behaviour", () => {
     const capped = await generateMasks(base, { ...o, maxMaskAreaFraction: 0.08 });
     expect(capped.masks.length).toBe(all.masks.length - big);
     expect(capped.masks.every((m) => m.area < 0.08 * 1600)).toBe(true);
+  });
+
+  it("keeps a mask covering the whole image when maxMaskAreaFraction is 1 (the default), as the reference", async () => {
+    // Every logit positive: every candidate is the whole image.
+    const everywhere: AmgDecoder = {
+      maxBatch: 64,
+      async decodeBatch(_e, _p, count) {
+        return { numMasks: 4, iouPredictions: new Float32Array(count * 4).fill(0.9), lowResMasks: new Float32Array(count * 4 * 32 * 32).fill(5), lowResHeight: 32, lowResWidth: 32 };
+      },
+    };
+    const o: NaiveParams = { ...REFERENCE_DEFAULTS, pointsPerSide: 2, stabilityScoreThresh: 0 };
+    const fast = await generateMasks({ height: 30, width: 45, decoder: everywhere, encodeCrop: fakeEncodeCrop() }, { ...o, outputMode: "uncompressed_rle" });
+    const naive = await naiveGenerate(30, 45, everywhere, fakeEncodeCrop(), o);
+    expect(naive.map((m) => m.area)).toEqual([30 * 45]);
+    expect(fast.masks.map(comparable)).toEqual(naive.map(comparable));
+    const capped = await generateMasks({ height: 30, width: 45, decoder: everywhere, encodeCrop: fakeEncodeCrop() }, { ...o, maxMaskAreaFraction: 0.999 });
+    expect(capped.masks).toEqual([]);
   });
 
   it("reports progress per crop and batch, and can be aborted", async () => {
