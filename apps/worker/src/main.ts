@@ -3,25 +3,8 @@
 // running jobs finish their current item and go back to the queue.
 import { createServices } from "./services.ts";
 import { startWorkers } from "./queue/workers.ts";
-import { ALL_QUEUES, type QueueName } from "./queue/queues.ts";
-
-function parseQueues(raw: string | undefined): QueueName[] | undefined {
-  if (!raw?.trim()) return undefined;
-  const names = raw.split(",").map((s) => s.trim()).filter(Boolean);
-  for (const name of names) {
-    if (!ALL_QUEUES.includes(name as QueueName)) {
-      throw new Error(`WORKER_QUEUES: unknown queue "${name}" (known: ${ALL_QUEUES.join(", ")})`);
-    }
-  }
-  return names as QueueName[];
-}
-
-function parseConcurrency(raw: string | undefined): number | undefined {
-  if (!raw?.trim()) return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`WORKER_CONCURRENCY must be an integer from 1 to 64, got "${raw}"`);
-  return n;
-}
+import { ALL_QUEUES } from "./queue/queues.ts";
+import { parseConcurrency, parseQueues } from "./queue/worker-env.ts";
 
 async function main(): Promise<void> {
   const queues = parseQueues(process.env.WORKER_QUEUES);
