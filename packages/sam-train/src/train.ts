@@ -60,7 +60,7 @@ export interface TrainDecoderOptions {
    * Called after every step. A returned promise is awaited before the next step, which also gives the
    * event loop a turn (a job's heartbeat, progress writes, a cancellation arriving).
    */
-  onProgress?: (p: TrainProgress) => void | Promise<void>;
+  onProgress?: (p: TrainProgress) => unknown;
   signal?: AbortSignal;
 }
 
