@@ -14,11 +14,15 @@ import {
   buildEncoderOnnx,
   initDecoderWeights,
   initEncoderWeights,
-  samConfig,
 } from "@data-engine/sam-core";
 import { createNodeBackend } from "@data-engine/sam-core/node";
-import { evaluateModel } from "../src/starter/eval-starter.ts";
-import { heldOutSceneSeed, STARTER_SIMULATION, trainStarter } from "../src/starter/train-starter.ts";
+import { evaluateModel, probeModel } from "../src/starter/eval-starter.ts";
+import {
+  heldOutSceneSeed,
+  starterConfig,
+  trainStarter,
+  type CurriculumStage,
+} from "../src/starter/train-starter.ts";
 
 const { values } = parseArgs({
   options: {
@@ -28,15 +32,48 @@ const { values } = parseArgs({
     eval: { type: "string", default: "40" },
     focal: { type: "string", default: "0" },
     lr: { type: "string", default: "1e-3" },
+    warmup: { type: "string", default: "30" },
+    clip: { type: "string", default: "1" },
+    // prompts per object (rows per object in each decoder pass)
+    ppo: { type: "string", default: "1" },
+    objects: { type: "string", default: "6" },
+    // "pointRounds,maskOnlyRounds" of the interactive simulation
+    sim: { type: "string", default: "2,1" },
+    curriculum: { type: "string", default: "none" },
+    // only evaluate the trained model on held-out shapes (for short comparison runs)
+    quick: { type: "boolean", default: false },
+    // "from,to" fractions of the run over which the focal weight ramps up from 0
+    "focal-ramp": { type: "string", default: "0.25,0.6" },
+    ckpt: { type: "string" },
+    // architecture: input side, patch side (embedding = img / patch), decoder attention heads
+    img: { type: "string", default: "256" },
+    patch: { type: "string", default: "16" },
+    "dec-heads": { type: "string", default: "8" },
+    "pe-scale": { type: "string", default: "1" },
+    align: { type: "string", default: "0" },
+    "align-self": { type: "string", default: "0" },
     out: { type: "string" },
   },
 });
+const CURRICULA: Record<string, CurriculumStage[]> = {
+  none: [],
+  // flat colours and at most 3 objects first, then textures, then the full scenes
+  easy: [
+    { until: 0.15, minObjects: 1, maxObjects: 3, solidFills: true },
+    { until: 0.35, minObjects: 2, maxObjects: 4 },
+  ],
+};
+const curriculum = CURRICULA[values.curriculum];
+if (!curriculum) throw new Error(`unknown --curriculum ${values.curriculum}`);
+const ramp = values["focal-ramp"].split(",").map(Number) as [number, number];
+const [pointRounds, maskOnlyRounds] = values.sim.split(",").map(Number) as [number, number];
+const simulation = { pointRounds, maskOnlyRounds, boxProbability: 0.5 };
 const here = dirname(fileURLToPath(import.meta.url));
 const outDir = values.out ?? join(here, "..", "models", "starter");
-const ckpt = join(here, "..", ".cache", "starter.ckpt");
+const ckpt = values.ckpt ?? join(here, "..", ".cache", "starter.ckpt");
 const steps = Number(values.steps);
 const seed = Number(values.seed);
-const cfg = samConfig("tiny");
+const cfg = starterConfig(Number(values.img), Number(values.patch), Number(values["dec-heads"]));
 await mkdir(dirname(ckpt), { recursive: true });
 
 const t0 = Date.now();
@@ -46,8 +83,16 @@ const r = await trainStarter({
   seed,
   timeBudgetMs: Number(values.minutes) * 60_000,
   loss: { focal: Number(values.focal), dice: 1, iou: 1 },
-  focalRamp: [0.25, 0.6],
-  schedule: { lr: Number(values.lr), warmupSteps: 30, decay: "cosine", minLrRatio: 0.05 },
+  focalRamp: ramp,
+  schedule: { lr: Number(values.lr), warmupSteps: Number(values.warmup), decay: "cosine", minLrRatio: 0.05 },
+  clipGradNorm: Number(values.clip),
+  promptsPerObject: Number(values.ppo),
+  maxObjects: Number(values.objects),
+  simulation,
+  curriculum,
+  gaussianScale: Number(values["pe-scale"]),
+  alignPositional: Number(values.align),
+  alignSelf: Number(values["align-self"]),
   checkpoint: {
     every: 25,
     store: {
@@ -73,6 +118,9 @@ console.log(
 const backend = createNodeBackend();
 const held = { count: Number(values.eval), firstSeed: heldOutSceneSeed(0), grid: "input" as const };
 const trained = await evaluateModel(backend, cfg, r.encoder, r.decoder, { ...held, domain: "shapes" });
+const probe = await probeModel(backend, cfg, r.encoder, r.decoder, { ...held, domain: "shapes" });
+console.log("held-out shapes, trained:", JSON.stringify(trained), "prompt probe:", JSON.stringify(probe));
+if (values.quick) process.exit(0);
 const trainedRings = await evaluateModel(backend, cfg, r.encoder, r.decoder, { ...held, domain: "rings" });
 const untrained = await evaluateModel(
   backend,
@@ -114,16 +162,20 @@ const model = {
     stepsDone: r.steps,
     stoppedEarly: r.stoppedEarly,
     minutes: Math.round(trainMinutes * 10) / 10,
-    simulation: STARTER_SIMULATION,
-    loss: `focal ${values.focal} : dice 1 : IoU MSE 1 (focal ramped in between 25% and 60% of the steps when non-zero)`,
+    simulation,
+    promptsPerObject: Number(values.ppo),
+    curriculum,
+    loss: `focal ${values.focal} (ramped in over ${values["focal-ramp"]} of the run when non-zero) : dice 1 : IoU MSE 1`,
+    command: `npx tsx scripts/train-starter.ts ${process.argv.slice(2).join(" ")}`,
     lr: Number(values.lr),
-    data: "procedural 'shapes' scenes (generateScene, domain shapes), one scene per step, up to 6 objects",
+    data: `procedural 'shapes' scenes (generateScene, domain shapes), one scene per step, up to ${values.objects} objects`,
     machine: "2 shared CPU cores, tfjs-wasm single thread",
     log: r.log.filter((_, i) => i % 10 === 0).map((l) => tidy(l)),
   },
   metrics: {
-    heldOut: `${held.count} procedural scenes (seeds ${held.firstSeed}..${held.firstSeed + held.count - 1}), masks at 256x256, ONNX files run by onnxruntime-node`,
+    heldOut: `${held.count} procedural scenes (seeds ${held.firstSeed}..${held.firstSeed + held.count - 1}), masks at ${cfg.encoder.imgSize}x${cfg.encoder.imgSize}, ONNX files run by onnxruntime-node`,
     trainedShapes: tidy(trained),
+    promptProbe: tidy(probe),
     untrainedShapes: tidy(untrained),
     trainedRingsUnseenDomain: tidy(trainedRings),
   },

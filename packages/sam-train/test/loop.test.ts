@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { importDecoderWeights, samConfig } from "@data-engine/sam-core";
+import { importDecoderWeights } from "@data-engine/sam-core";
 import { createNodeBackend } from "@data-engine/sam-core/node";
 import { describe, expect, it } from "vitest";
 import { evaluate, tfjsDecoder } from "../src/evaluate.ts";
@@ -17,14 +17,15 @@ const model = (f: string) => fileURLToPath(new URL(`../models/starter/${f}`, imp
  */
 describe("one retraining round on an unseen domain", () => {
   it("raises held-out 1-click mIoU over the base model", async () => {
-    const c = samConfig("tiny");
     const backend = createNodeBackend();
     const encoder = new Uint8Array(await readFile(model("encoder.onnx")));
-    // The base version's decoder, through the same import path as a user's public decoder export.
+    // The base version's decoder, through the same import path as a user's public decoder export; its
+    // config (input size, embedding grid, heads) comes from the export's metadata.
     const base = importDecoderWeights(new Uint8Array(await readFile(model("decoder.onnx"))));
+    const c = { decoder: base.config };
     const common = {
       domain: "rings" as const,
-      size: c.encoder.imgSize,
+      size: c.decoder.inputSize,
       grid: "low" as const,
       lowSide: 4 * c.decoder.embeddingSize,
     };

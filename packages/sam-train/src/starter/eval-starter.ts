@@ -8,6 +8,7 @@ import {
 } from "@data-engine/sam-core";
 import type { MaskSample } from "../dataset.ts";
 import { evaluate, onnxDecoder, type EvalResult } from "../evaluate.ts";
+import { promptProbe, type PromptProbe } from "./prompt-probe.ts";
 import { downsampleMask, generateScene, type SceneDomain } from "./scenes.ts";
 
 export interface SceneSetOptions {
@@ -69,6 +70,30 @@ export async function evaluateModel(
   const d = await onnxDecoder(backend, dec, cfg.decoder);
   try {
     return await evaluate(cfg.decoder, d.decode, samples);
+  } finally {
+    await d.dispose();
+  }
+}
+
+/** promptProbe (prompt-probe.ts) of the model's ONNX files on held-out scenes at the low-res grid. */
+export async function probeModel(
+  backend: OrtBackend,
+  cfg: SamConfig,
+  encoder: WeightMap,
+  decoder: WeightMap,
+  scenes: Omit<SceneSetOptions, "size" | "lowSide" | "grid">,
+): Promise<PromptProbe> {
+  const enc = buildEncoderOnnx(cfg.encoder, { weights: encoder, inputForm: "normalized" }).model;
+  const samples = await sceneSamples(backend, enc, {
+    ...scenes,
+    grid: "low",
+    size: cfg.encoder.imgSize,
+    lowSide: 4 * cfg.decoder.embeddingSize,
+  });
+  const dec = buildDecoderOnnx(cfg.decoder, decoder, { variant: "throughput" }).model;
+  const d = await onnxDecoder(backend, dec, cfg.decoder);
+  try {
+    return await promptProbe(cfg.decoder, d.decode, samples);
   } finally {
     await d.dispose();
   }

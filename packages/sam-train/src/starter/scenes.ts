@@ -27,6 +27,11 @@ export interface SceneOptions {
   maxObjects?: number;
   /** Visible area (pixels at full size) below which an occluded object is dropped. */
   minArea?: number;
+  /**
+   * Paint every surface in one flat colour (an easy curriculum stage). The texture draws still happen,
+   * so a scene's geometry and colours are the same as with textures.
+   */
+  solidFills?: boolean;
 }
 
 type Rgb = [number, number, number];
@@ -40,8 +45,9 @@ function near(c: Rgb, r: Prng, spread: number): Rgb {
   return c.map((v) => Math.max(0, Math.min(255, v + (r.next() * 2 - 1) * spread))) as Rgb;
 }
 
-function texture(r: Prng, base: Rgb, alt: Rgb): Texture {
-  const kind = r.int(4);
+function texture(r: Prng, base: Rgb, alt: Rgb, solid = false): Texture {
+  const drawn = r.int(4);
+  const kind = solid ? 0 : drawn;
   const period = 4 + r.int(12);
   const angle = r.next() * Math.PI;
   const ca = Math.cos(angle);
@@ -148,7 +154,7 @@ export function generateScene(seed: number, opts: SceneOptions = {}): Scene {
   const maxObj = opts.maxObjects ?? 6;
   const minArea = opts.minArea ?? Math.round((size * size) / 400);
   const bgColor = randomColor(r);
-  const bg = texture(r, bgColor, near(bgColor, r, 60));
+  const bg = texture(r, bgColor, near(bgColor, r, 60), opts.solidFills);
   const rgb = new Uint8Array(size * size * 3);
   const owner = new Int16Array(size * size).fill(-1);
   for (let y = 0; y < size; y++) {
@@ -161,7 +167,12 @@ export function generateScene(seed: number, opts: SceneOptions = {}): Scene {
   for (let k = 0; k < count; k++) {
     const inside = shape(r, size, domain);
     const base = domain === "rings" ? near(bgColor, r, 40) : randomColor(r);
-    const tex = texture(r, base, domain === "rings" ? near(bgColor, r, 90) : near(base, r, 120));
+    const tex = texture(
+      r,
+      base,
+      domain === "rings" ? near(bgColor, r, 90) : near(base, r, 120),
+      opts.solidFills,
+    );
     for (let y = 0; y < size; y++) {
       for (let x = 0; x < size; x++) {
         if (!inside(x + 0.5, y + 0.5)) continue;

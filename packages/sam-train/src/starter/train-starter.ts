@@ -4,6 +4,7 @@ import {
   initDecoderWeights,
   initEncoderWeights,
   preprocessHwc,
+  samConfig,
   type SamConfig,
   type WeightMap,
 } from "@data-engine/sam-core";
@@ -17,6 +18,7 @@ import type { TfParams } from "../model/params.ts";
 import { AdamW, learningRate, type LrSchedule } from "../optimizer.ts";
 import { Prng } from "../random.ts";
 import { initTf, tf } from "../tf/backend.ts";
+import { alignPositionalAttention } from "./positional-init.ts";
 import { downsampleMask, generateScene, type SceneDomain } from "./scenes.ts";
 
 export interface StarterOptions {
@@ -31,6 +33,27 @@ export interface StarterOptions {
   /** Shorter than the paper's 11 passes by default (1 + 2 + 1) to fit a CPU budget. */
   simulation?: SimulationOptions;
   domain?: SceneDomain;
+  /**
+   * Independent prompts drawn per object and decoded as separate rows of the same pass (default 1): more
+   * prompt examples per encoder pass. Decoder time grows about linearly with the rows (measured: 3
+   * prompts per object made a 256 px step ~2.5x slower), so the shipped starter uses 1.
+   */
+  promptsPerObject?: number;
+  /**
+   * Easier scenes first: stage i applies while step < until * steps (first match wins); later steps use
+   * the default scenes. Part of the run's fingerprint.
+   */
+  curriculum?: CurriculumStage[];
+  /**
+   * Scale of the Fourier positional-encoding matrix (SAM's PositionEmbeddingRandom `scale`, default 1):
+   * a buffer, never trained, exported with the decoder like any SAM export's. Below 1 the encoding
+   * varies more slowly across the image, so a click's encoding resembles that of its whole surroundings.
+   */
+  gaussianScale?: number;
+  /** Strength of the positional start of the decoder's cross attentions (positional-init.ts); 0 = off. */
+  alignPositional?: number;
+  /** Near-identity start of the first token self-attention (positional-init.ts); 0 = off. */
+  alignSelf?: number;
   /** Loss weights (default: the paper's focal 20 : dice 1 : IoU 1). */
   loss?: LossWeights;
   /**
@@ -45,6 +68,14 @@ export interface StarterOptions {
   checkpoint?: { store: CheckpointStore; every: number };
   onProgress?: (p: StarterLog) => void;
   signal?: AbortSignal;
+}
+
+export interface CurriculumStage {
+  /** Fraction of the planned steps this stage lasts until. */
+  until: number;
+  minObjects?: number;
+  maxObjects?: number;
+  solidFills?: boolean;
 }
 
 export interface StarterLog {
@@ -72,6 +103,18 @@ export const STARTER_SIMULATION: SimulationOptions = {
   boxProbability: 0.5,
 };
 
+/**
+ * The starter's architecture: SAM's `tiny` config (ViT 96 x 4 blocks, 64-dim decoder) at input side
+ * `img` with `patch`-pixel patches, so the embedding grid is img / patch.
+ */
+export function starterConfig(img = 256, patch = 16, decoderHeads = 8): SamConfig {
+  const tiny = samConfig("tiny");
+  return {
+    encoder: { ...tiny.encoder, imgSize: img, patchSize: patch },
+    decoder: { ...tiny.decoder, numHeads: decoderHeads, embeddingSize: img / patch, inputSize: img },
+  };
+}
+
 /** Scene index of a training step (held-out evaluation uses a disjoint range). */
 export const trainSceneSeed = (seed: number, step: number) => seed * 1_000_003 + step;
 export const heldOutSceneSeed = (i: number) => 900_000_000 + i;
@@ -91,7 +134,13 @@ export async function trainStarter(o: StarterOptions): Promise<StarterResult> {
   const L = 4 * dc.embeddingSize;
   const schedule = o.schedule ?? { lr: 8e-4, warmupSteps: 30, decay: "cosine", minLrRatio: 0.05 };
   const encW = initEncoderWeights(ec, seed);
-  const decW = initDecoderWeights(dc, seed);
+  let decW = initDecoderWeights(dc, seed);
+  if (o.alignPositional) decW = alignPositionalAttention(decW, dc, o.alignPositional, o.alignSelf ?? 0);
+  const gScale = o.gaussianScale ?? 1;
+  if (gScale !== 1) {
+    const g = decW.get(GAUSSIAN)!;
+    decW.set(GAUSSIAN, { shape: g.shape, data: g.data.map((v) => v * gScale) });
+  }
   const encNames = encoderParamSpecs(ec).map((p) => p.name);
   const decNames = decoderParamSpecs(dc)
     .map((p) => p.name)
@@ -120,6 +169,14 @@ export async function trainStarter(o: StarterOptions): Promise<StarterResult> {
     steps: o.steps,
     schedule,
     domain: o.domain ?? "shapes",
+    promptsPerObject: o.promptsPerObject ?? 1,
+    curriculum: o.curriculum ?? [],
+    simulation: o.simulation ?? STARTER_SIMULATION,
+    gaussianScale: gScale,
+    alignPositional: o.alignPositional ?? 0,
+    ...(o.alignSelf ? { alignSelf: o.alignSelf } : {}),
+    loss: o.loss ?? PAPER_LOSS_WEIGHTS,
+    focalRamp: o.focalRamp ?? [0.25, 0.6],
   });
   const snapshot = (step: number) =>
     encodeCheckpoint({
@@ -167,13 +224,21 @@ export async function trainStarter(o: StarterOptions): Promise<StarterResult> {
       break;
     }
     const ts = performance.now();
-    const scene = generateScene(trainSceneSeed(seed, step), { size: S, domain: o.domain ?? "shapes" });
+    const stage = (o.curriculum ?? []).find((c) => step < c.until * o.steps);
+    const scene = generateScene(trainSceneSeed(seed, step), {
+      size: S,
+      domain: o.domain ?? "shapes",
+      minObjects: stage?.minObjects,
+      maxObjects: stage?.maxObjects,
+      solidFills: stage?.solidFills,
+    });
     if (scene.masks.length === 0) continue;
     const rng = Prng.derive(seed, "starter-step", step);
-    const masks = rng
+    const objects = rng
       .shuffle(scene.masks.slice())
       .slice(0, o.maxObjects ?? 6)
       .map((m) => downsampleMask(m, L));
+    const masks = objects.flatMap((m) => Array.from({ length: o.promptsPerObject ?? 1 }, () => m));
     const input = tf.tensor4d(preprocessHwc(scene.rgb, S, S, S), [1, 3, S, S]);
     const encTensors = encNames.map((n) => vars.get(n)! as tf.Tensor);
     const encF = (...xs: tf.Tensor[]) => {
