@@ -16,6 +16,16 @@ import { existingTrainingSnapshot } from "./retrain/snapshot.ts";
 import { JobParamsError, PermanentJobError } from "../errors.ts";
 import { stat } from "node:fs/promises";
 
+/** A check the handler also makes (and fails permanently on), reported before queueing as a parameter error. */
+async function asParamsError(check: () => Promise<unknown>): Promise<void> {
+  try {
+    await check();
+  } catch (error) {
+    if (error instanceof PermanentJobError) throw new JobParamsError(error.message);
+    throw error;
+  }
+}
+
 const ingest: JobDefinition<IngestParams> = {
   type: "INGEST",
   params: ingestParams,
@@ -33,14 +43,7 @@ const embed: JobDefinition<EmbedParams> = {
   type: "EMBED",
   params: embedParams,
   projectScoped: true,
-  async preflight(services, params, projectId) {
-    try {
-      await resolveModelVersionId(services, projectId!, params.modelVersionId);
-    } catch (error) {
-      if (error instanceof PermanentJobError) throw new JobParamsError(error.message);
-      throw error;
-    }
-  },
+  preflight: (services, params, projectId) => asParamsError(() => resolveModelVersionId(services, projectId!, params.modelVersionId)),
   run: runEmbed,
 };
 
@@ -63,15 +66,11 @@ const retrain: JobDefinition<RetrainParams> = {
   type: "RETRAIN",
   params: retrainParams,
   projectScoped: true,
-  async preflight(services, params, projectId) {
-    try {
+  preflight: (services, params, projectId) =>
+    asParamsError(async () => {
       await resolveBaseModel(services, projectId!, params.baseModelVersionId);
       if (params.datasetVersionId) await existingTrainingSnapshot(services, projectId!, params.datasetVersionId);
-    } catch (error) {
-      if (error instanceof PermanentJobError) throw new JobParamsError(error.message);
-      throw error;
-    }
-  },
+    }),
   run: runRetrain,
 };
 
