@@ -1,9 +1,11 @@
 /*
- * Trains the starter model (SAM architecture, `tiny` config: 256 px input, 16x16 embedding) from
- * scratch on procedural scenes and writes models/starter/{encoder.onnx, decoder.onnx,
- * decoder-throughput.onnx, model.json}. Resumes from .cache/starter.ckpt when killed.
+ * Trains the starter model (SAM architecture: the `tiny` sizes at a chosen input side and patch, see
+ * starterConfig) from scratch on procedural scenes and writes {encoder.onnx, decoder.onnx,
+ * decoder-throughput.onnx, model.json} to models/starter/ (or --out). Resumes from .cache/starter.ckpt
+ * (or --ckpt) when killed. --quick only prints held-out metrics and the prompt probe (comparison runs).
+ * The shipped model's exact command is in the README ("Starter model") and in model.json.
  *
- *   npx tsx scripts/train-starter.ts [--steps 700] [--minutes 35] [--seed 1] [--eval 40]
+ *   npx tsx scripts/train-starter.ts --steps 3000 --minutes 36 --img 128 --patch 8 --dec-heads 4 --sim 1,0
  */
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -40,6 +42,8 @@ const { values } = parseArgs({
     // "pointRounds,maskOnlyRounds" of the interactive simulation
     sim: { type: "string", default: "2,1" },
     curriculum: { type: "string", default: "none" },
+    // cycle through this many training scenes (overfitting check)
+    scenes: { type: "string" },
     // only evaluate the trained model on held-out shapes (for short comparison runs)
     quick: { type: "boolean", default: false },
     // "from,to" fractions of the run over which the focal weight ramps up from 0
@@ -62,6 +66,10 @@ const CURRICULA: Record<string, CurriculumStage[]> = {
     { until: 0.15, minObjects: 1, maxObjects: 3, solidFills: true },
     { until: 0.35, minObjects: 2, maxObjects: 4 },
   ],
+  // flat colours only (a diagnosis of learnability, not a starter)
+  solid: [{ until: 1, solidFills: true }],
+  // flat colours for the first 40% of the run, then the full textured scenes
+  flat40: [{ until: 0.4, solidFills: true }],
 };
 const curriculum = CURRICULA[values.curriculum];
 if (!curriculum) throw new Error(`unknown --curriculum ${values.curriculum}`);
@@ -90,6 +98,7 @@ const r = await trainStarter({
   maxObjects: Number(values.objects),
   simulation,
   curriculum,
+  sceneCount: values.scenes ? Number(values.scenes) : undefined,
   gaussianScale: Number(values["pe-scale"]),
   alignPositional: Number(values.align),
   alignSelf: Number(values["align-self"]),

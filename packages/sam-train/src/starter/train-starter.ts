@@ -44,6 +44,8 @@ export interface StarterOptions {
    * the default scenes. Part of the run's fingerprint.
    */
   curriculum?: CurriculumStage[];
+  /** Cycle through this many training scenes (an overfitting check); default: a new scene every step. */
+  sceneCount?: number;
   /**
    * Scale of the Fourier positional-encoding matrix (SAM's PositionEmbeddingRandom `scale`, default 1):
    * a buffer, never trained, exported with the decoder like any SAM export's. Below 1 the encoding
@@ -171,6 +173,7 @@ export async function trainStarter(o: StarterOptions): Promise<StarterResult> {
     domain: o.domain ?? "shapes",
     promptsPerObject: o.promptsPerObject ?? 1,
     curriculum: o.curriculum ?? [],
+    ...(o.sceneCount ? { sceneCount: o.sceneCount } : {}),
     simulation: o.simulation ?? STARTER_SIMULATION,
     gaussianScale: gScale,
     alignPositional: o.alignPositional ?? 0,
@@ -225,7 +228,8 @@ export async function trainStarter(o: StarterOptions): Promise<StarterResult> {
     }
     const ts = performance.now();
     const stage = (o.curriculum ?? []).find((c) => step < c.until * o.steps);
-    const scene = generateScene(trainSceneSeed(seed, step), {
+    const sceneIndex = o.sceneCount ? step % o.sceneCount : step;
+    const scene = generateScene(trainSceneSeed(seed, sceneIndex), {
       size: S,
       domain: o.domain ?? "shapes",
       minObjects: stage?.minObjects,

@@ -1,0 +1,48 @@
+/*
+ * Evaluates shipped starter files (models/starter/, or --dir) with onnxruntime on held-out scenes: the
+ * README table's metrics plus the prompt probe (does the mask follow the click?).
+ *
+ *   npx tsx scripts/eval-starter.ts [--dir models/starter] [--eval 40] [--domain shapes|rings]
+ */
+import { readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { importDecoderWeights } from "@data-engine/sam-core";
+import { createNodeBackend } from "@data-engine/sam-core/node";
+import { evaluate, onnxDecoder } from "../src/evaluate.ts";
+import { sceneSamples } from "../src/starter/eval-starter.ts";
+import { promptProbe } from "../src/starter/prompt-probe.ts";
+import { heldOutSceneSeed } from "../src/starter/train-starter.ts";
+
+const { values } = parseArgs({
+  options: {
+    dir: {
+      type: "string",
+      default: join(dirname(fileURLToPath(import.meta.url)), "..", "models", "starter"),
+    },
+    eval: { type: "string", default: "40" },
+    domain: { type: "string", default: "shapes" },
+  },
+});
+const file = async (f: string) => new Uint8Array(await readFile(join(values.dir, f)));
+const backend = createNodeBackend();
+const encoder = await file("encoder.onnx");
+const c = importDecoderWeights(await file("decoder.onnx")).config;
+const scenes = {
+  count: Number(values.eval),
+  firstSeed: heldOutSceneSeed(0),
+  domain: values.domain === "rings" ? ("rings" as const) : ("shapes" as const),
+  size: c.inputSize,
+  lowSide: 4 * c.embeddingSize,
+};
+const dec = await onnxDecoder(backend, await file("decoder-throughput.onnx"), c);
+const full = await sceneSamples(backend, encoder, { ...scenes, grid: "input" });
+const r = await evaluate(c, dec.decode, full);
+const probe = promptProbe(c, dec.decode, await sceneSamples(backend, encoder, { ...scenes, grid: "low" }));
+const p = await probe;
+await dec.dispose();
+const f = (x: number) => x.toFixed(3);
+console.log(
+  `${values.dir} on ${scenes.domain} (${r.masks} masks, ${r.images} scenes at ${c.inputSize} px): 1 click ${f(r.mIoU1Click)} | box ${f(r.mIoUBox)} | clicks ${r.mIoUClicks.map(f).join(" ")} | IoU MAE ${f(r.iouCalibrationMae)} | probe: clicked object ${f(p.own)}, other objects ${f(p.others)}`,
+);
