@@ -12,7 +12,9 @@
  *   4. the sa1b preset (32x32 + 2 crop layers, 3072 prompts; `--no-sa1b` skips it).
  * Encoder: a small ViT with ViT-B's output geometry ([1,256,64,64] at 1024) for every crop, because a
  * ViT-B encoder takes tens of seconds per crop on two cores; `--vitb-encoder` uses ViT-B for crop 0.
- * Options: `--only 1,2,3,4`, `--no-split` (batched path without the two-stage rebuild), `--grid N` (default 32), `--ratio-grid N` (default 12), `--threads N`, `--no-sa1b`,
+ * Options: `--only 1,2,3,4`, `--no-split` (batched path without the two-stage rebuild), `--no-lowrank` (two-stage
+ * pair instead of the low-rank form), `--compare-pair` (section 3 also runs the two-stage pair, same process),
+ * `--grid N` (default 32), `--ratio-grid N` (default 12), `--threads N`, `--no-sa1b`,
  * `--sa1b-open` (also run 4 with the filters off), `--large` / `--large-only` (5: 4000x3000 memory check).
  */
 import { readFileSync } from "node:fs";
@@ -99,6 +101,21 @@ function sameMasks(a: AmgResult, b: AmgResult): boolean {
   });
 }
 
+/** What differs between two mask sets (count, masks with other pixels, largest predicted-IoU/stability gap). */
+function maskDifferences(a: AmgResult, b: AmgResult): string {
+  if (a.masks.length !== b.masks.length) return `different mask counts: ${a.masks.length} vs ${b.masks.length}`;
+  let pixels = 0;
+  let iou = 0;
+  let stability = 0;
+  a.masks.forEach((m, i) => {
+    const n = b.masks[i]!;
+    if (JSON.stringify(m.segmentation) !== JSON.stringify(n.segmentation)) pixels++;
+    iou = Math.max(iou, Math.abs(m.predicted_iou - n.predicted_iou));
+    stability = Math.max(stability, Math.abs(m.stability_score - n.stability_score));
+  });
+  return `${pixels} of ${a.masks.length} masks differ in pixels; largest predicted-IoU gap ${iou.toExponential(2)}, stability gap ${stability.toExponential(2)}`;
+}
+
 /**
  * Memory check on a 4000x3000 image with one crop layer: a synthetic decoder (blobs of every size, up to
  * the whole image, no model cost) so only post-processing runs; reports time and peak memory.
@@ -164,7 +181,9 @@ async function main(): Promise<void> {
   const throughputModel = buildDecoderOnnx(cfg.decoder, weights, { variant: "throughput" }).model;
   // `--no-split`: the throughput export as given (one graph, every prompt's masks decoded).
   const split = !flag("--no-split");
-  const batched = await createOrtAmgDecoder({ backend, decoder: throughputModel, sessionOptions, split });
+  const batched = await createOrtAmgDecoder({ backend, decoder: throughputModel, sessionOptions, split, lowRank: !flag("--no-lowrank") });
+  console.log(`batched decoder: ${batched.split.used ? `${batched.split.form} rebuild` : "export as given"} (${batched.split.reason})`);
+  const pair = flag("--compare-pair") ? await createOrtAmgDecoder({ backend, decoder: throughputModel, sessionOptions, lowRank: false }) : undefined;
   // The one-prompt-per-run baselines run the exports as given: one full decoder run per prompt.
   const batch1 = await createOrtAmgDecoder({ backend, decoder: throughputModel, sessionOptions, maxBatch: 1, split: false });
   const single = await createOrtAmgDecoder({ backend, decoder: publicModel, sessionOptions });
@@ -232,9 +251,11 @@ async function main(): Promise<void> {
     ] as [string, AmgOptions][]) {
       console.log(`\n3. batched vs one prompt per run, ${RATIO_GRID}x${RATIO_GRID} grid, no crops, ${label}`);
       const rb = await run(batched, o3);
+      const rPair = pair ? await run(pair, o3) : undefined;
       const r1 = await run(batch1, o3);
       const rp = await run(single, o3);
-      report(`batched: throughput export${batched.split.used ? " (two-stage rebuild)" : ""}, 64 prompts per run`, rb);
+      report(`batched: throughput export${batched.split.used ? ` (${batched.split.form} rebuild)` : ""}, 64 prompts per run`, rb);
+      if (rPair) report("batched: throughput export (pair rebuild), 64 prompts per run", rPair);
       report("one prompt per run: throughput export at batch 1", r1);
       report("one prompt per run: public export (orig_im_size kept small, low-res logits used)", rp);
       const work = (r: AmgResult) => r.timings.totalMs - r.timings.encodeMs;
@@ -248,6 +269,14 @@ async function main(): Promise<void> {
           `${(work(rp) / work(rb)).toFixed(2)}x vs public export (decoder alone: ${(r1.timings.decodeMs / rb.timings.decodeMs).toFixed(2)}x / ` +
           `${(rp.timings.decodeMs / rb.timings.decodeMs).toFixed(2)}x)`,
       );
+      if (!sameMasks(rb, rp)) console.log(`  ${maskDifferences(rb, rp)}`);
+      if (rPair) {
+        console.log(
+          `  pair rebuild: same masks ${sameMasks(rPair, rp)}; CPU (decode+post) ${(cpuWork(rp) / cpuWork(rPair)).toFixed(2)}x vs public export ` +
+            `(decoder alone ${(rp.cpu.decode / rPair.cpu.decode).toFixed(2)}x); low-rank vs pair: ${(cpuWork(rPair) / cpuWork(rb)).toFixed(2)}x ` +
+            `(decoder alone ${(rPair.cpu.decode / rb.cpu.decode).toFixed(2)}x)`,
+        );
+      }
     }
   }
 
@@ -259,7 +288,7 @@ async function main(): Promise<void> {
       report("batched", await run(batched, amgPreset("sa1b", { pointsPerSide: GRID, predIouThresh: 0, stabilityScoreThresh: 0 })));
     }
   }
-  await Promise.all([batched.release(), batch1.release(), single.release(), smallEncoder.release(), vitbEncoder?.release()]);
+  await Promise.all([batched.release(), pair?.release(), batch1.release(), single.release(), smallEncoder.release(), vitbEncoder?.release()]);
   if (flag("--large")) await largeImageCheck();
 }
 

@@ -4,11 +4,12 @@
  * foreground point plus the padding point the reference adds when there is no box) and both hand back
  * the low-res logits, so the generator's results do not depend on which one is used.
  *
- * A throughput export is by default rebuilt from its weights as the AMG split pair (see
- * builder/decoder/amg-split.ts): IoU predictions first, masks only for the prompts the generator asks
- * for, image-side work once per batch. The rebuilt pair is checked against the given export on a probe
- * batch at load time; if its weights cannot be imported (quantized or foreign graphs) or the probe
- * disagrees, the export runs as given.
+ * A throughput export is by default rebuilt from its weights as the low-rank AMG decoder (see
+ * builder/decoder/amg-lowrank.ts): image-only projections once per embedding, the per-prompt image
+ * update kept as low-rank factors, IoU predictions first and masks only for the prompts the generator
+ * asks for. If that rebuild fails or disagrees with the export on the probe batch, the two-stage pair
+ * (builder/decoder/amg-split.ts: image-side work once per batch) is tried the same way; if its weights
+ * cannot be imported (quantized or foreign graphs) or the probe disagrees, the export runs as given.
  */
 import type { SamEmbedding } from "../embedding/embedding.ts";
 import { assertEmbeddingMatchesModel } from "../embedding/embedding.ts";
@@ -18,7 +19,8 @@ import type { ModelInfo } from "../inspect/inspect.ts";
 import type { ExternalDataFile, OrtBackend, RtSession, SessionOptions } from "../runtime/backend.ts";
 import { float32Data } from "../runtime/backend.ts";
 import type { AmgDecoder, DecodedBatch, ScoredBatch } from "./decoder.ts";
-import { splitFromExport, type SplitSessions } from "./split-sessions.ts";
+import { lowRankFromExport } from "./lowrank-sessions.ts";
+import { rebuildSource, splitFromExport, type SplitFromExportOptions, type SplitSessions } from "./split-sessions.ts";
 import { AmgInputError } from "./errors.ts";
 
 export interface OrtAmgDecoderOptions {
@@ -36,13 +38,18 @@ export interface OrtAmgDecoderOptions {
    * throughput export, false for the public export (which then runs one prompt per run as given).
    */
   split?: boolean;
+  /** With `split`, try the low-rank form first (default true); false keeps the two-stage pair. */
+  lowRank?: boolean;
 }
 
 export interface OrtAmgDecoder extends AmgDecoder {
   readonly kind: "throughput" | "public";
   readonly info: ModelInfo;
-  /** Whether the two-stage rebuilt pair runs (`scoreBatch` present); else why not, or "not asked". */
-  readonly split: { used: boolean; reason: string };
+  /**
+   * Whether a two-stage rebuild runs (`scoreBatch` present) and which (`form`); else why not, or "not
+   * asked". When the low-rank form was refused and the pair runs, `reason` says why.
+   */
+  readonly split: { used: boolean; reason: string; form?: "low-rank" | "pair" };
   release(): Promise<void>;
 }
 
@@ -112,21 +119,33 @@ export async function createOrtAmgDecoder(opts: OrtAmgDecoderOptions): Promise<O
   }
 
   if (!wantSplit) return { kind, info, maxBatch, split: { used: false, reason: "not asked" }, decodeBatch, release: () => session.release() };
+  const rebuild: SplitFromExportOptions = {
+    backend: t,
+    decoder: opts.decoder,
+    externalData: opts.externalData,
+    sessionOptions: opts.sessionOptions,
+    embeddingShape,
+    lowResSize: [lh, lw],
+    reference: (data, points, count) => {
+      const S = sam.inputSize ?? 16 * embeddingShape[3]!;
+      const e: SamEmbedding = { data, shape: [...embeddingShape] as SamEmbedding["shape"], originalSize: [S, S], inputSize: S, modelId: "" };
+      return decodeBatch(e, points, count);
+    },
+  };
   let split: SplitSessions;
+  let splitInfo: OrtAmgDecoder["split"];
   try {
-    split = await splitFromExport({
-      backend: t,
-      decoder: opts.decoder,
-      externalData: opts.externalData,
-      sessionOptions: opts.sessionOptions,
-      embeddingShape,
-      lowResSize: [lh, lw],
-      reference: (data, points, count) => {
-        const S = sam.inputSize ?? 16 * embeddingShape[3]!;
-        const e: SamEmbedding = { data, shape: [...embeddingShape] as SamEmbedding["shape"], originalSize: [S, S], inputSize: S, modelId: "" };
-        return decodeBatch(e, points, count);
-      },
-    });
+    const source = rebuildSource(rebuild);
+    try {
+      if (opts.lowRank === false) throw new Error("not asked");
+      split = await lowRankFromExport(rebuild, source);
+      splitInfo = { used: true, form: "low-rank", reason: "rebuilt from the export's weights in low-rank form; probe batch equal" };
+    } catch (e) {
+      // Same weights, the plainer rebuild: it covers what the low-rank form does not (e.g. other depths).
+      split = await splitFromExport(rebuild, source);
+      const why = (e as Error).message;
+      splitInfo = { used: true, form: "pair", reason: `rebuilt from the export's weights as the two-stage pair; probe batch equal (low-rank form: ${why})` };
+    }
   } catch (e) {
     if (kind === "public") {
       await session.release();
@@ -152,7 +171,7 @@ export async function createOrtAmgDecoder(opts: OrtAmgDecoderOptions): Promise<O
     kind,
     info,
     maxBatch,
-    split: { used: true, reason: "rebuilt from the export's weights; probe batch equal" },
+    split: splitInfo,
     decodeBatch: decodeSplit,
     scoreBatch,
     release: () => split.release(),

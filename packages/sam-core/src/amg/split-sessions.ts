@@ -3,9 +3,11 @@
  * export's weights: `score` runs the tokens graph on a batch (IoU predictions, hypernetwork outputs and
  * the transformer's keys); `masksOf` runs the masks graph on the keys of only the prompts asked for.
  */
+import type { DecoderConfig } from "../builder/config.ts";
 import { buildAmgSplitDecoder } from "../builder/decoder/amg-split.ts";
 import { importDecoderWeights } from "../builder/decoder/import.ts";
 import { META } from "../builder/metadata.ts";
+import type { WeightMap } from "../builder/weights.ts";
 import type { ExternalDataFile, OrtBackend, SessionOptions } from "../runtime/backend.ts";
 import { float32Data } from "../runtime/backend.ts";
 import type { DecodedBatch, LowResMasks, ScoredBatch } from "./decoder.ts";
@@ -28,8 +30,27 @@ export interface SplitFromExportOptions {
 
 const PADDING_LABEL = -1;
 
-/** Rebuilds the pair, opens its sessions and checks it on a probe batch; throws with the reason when it cannot. */
-export async function splitFromExport(o: SplitFromExportOptions): Promise<SplitSessions> {
+/** One foreground point per prompt plus the padding point the reference adds when there is no box. */
+export function singlePointPrompts(points: Float32Array, count: number): { coords: Float32Array; labels: Float32Array } {
+  const coords = new Float32Array(count * 4);
+  const labels = new Float32Array(count * 2);
+  for (let i = 0; i < count; i++) {
+    coords[4 * i] = points[2 * i]!;
+    coords[4 * i + 1] = points[2 * i + 1]!;
+    labels[2 * i] = 1;
+    labels[2 * i + 1] = PADDING_LABEL;
+  }
+  return { coords, labels };
+}
+
+export interface RebuildSource {
+  config: DecoderConfig;
+  weights: WeightMap;
+  gelu: "erf" | "tanh";
+}
+
+/** The export's architecture and weights, for a rebuild; throws with the reason when they cannot be used. */
+export function rebuildSource(o: Pick<SplitFromExportOptions, "decoder" | "externalData">): RebuildSource {
   const files = new Map((o.externalData ?? []).map((f) => [f.path, f.data]));
   const imported = importDecoderWeights(o.decoder, {
     externalData: (location, offset, length) => {
@@ -47,7 +68,21 @@ export async function splitFromExport(o: SplitFromExportOptions): Promise<SplitS
   } catch {
     // Official exports carry no metadata; torch's default GELU is the erf form.
   }
-  const pair = buildAmgSplitDecoder(imported.config, imported.weights, { gelu });
+  return { config: imported.config, weights: imported.weights, gelu };
+}
+
+/** The rows `[per]` of the given prompts out of `[count, per]` (the array itself when all are chosen in order). */
+export function pickPrompts(src: Float32Array, per: number, prompts: readonly number[], count: number): Float32Array {
+  if (prompts.length === count && prompts.every((p, i) => p === i)) return src;
+  const dst = new Float32Array(prompts.length * per);
+  prompts.forEach((p, i) => dst.set(src.subarray(p * per, (p + 1) * per), i * per));
+  return dst;
+}
+
+/** Rebuilds the pair, opens its sessions and checks it on a probe batch; throws with the reason when it cannot. */
+export async function splitFromExport(o: SplitFromExportOptions, source: RebuildSource = rebuildSource(o)): Promise<SplitSessions> {
+  const { config, weights, gelu } = source;
+  const pair = buildAmgSplitDecoder(config, weights, { gelu });
   const [tokens, masks] = await Promise.all([
     o.backend.createSession(pair.tokens, { ...o.sessionOptions, label: "decoder (AMG tokens)" }),
     o.backend.createSession(pair.masks, { ...o.sessionOptions, label: "decoder (AMG masks)" }),
@@ -58,14 +93,7 @@ export async function splitFromExport(o: SplitFromExportOptions): Promise<SplitS
 
   const split: SplitSessions = {
     async score(image, points, count) {
-      const coords = new Float32Array(count * 4);
-      const labels = new Float32Array(count * 2);
-      for (let i = 0; i < count; i++) {
-        coords[4 * i] = points[2 * i]!;
-        coords[4 * i + 1] = points[2 * i + 1]!;
-        labels[2 * i] = 1;
-        labels[2 * i + 1] = PADDING_LABEL;
-      }
+      const { coords, labels } = singlePointPrompts(points, count);
       const out = await tokens.run(
         {
           image_embeddings: t.tensor("float32", image, shape),
@@ -85,14 +113,8 @@ export async function splitFromExport(o: SplitFromExportOptions): Promise<SplitS
         iouPredictions: iou,
         async masksOf(prompts: readonly number[]): Promise<LowResMasks> {
           const n = prompts.length;
-          const all = n === count && prompts.every((p, i) => p === i);
-          // Only the chosen prompts' keys go to the masks graph (copied unless all are chosen).
-          const pick = (src: Float32Array, per: number) => {
-            if (all) return src;
-            const dst = new Float32Array(n * per);
-            prompts.forEach((p, i) => dst.set(src.subarray(p * per, (p + 1) * per), i * per));
-            return dst;
-          };
+          // Only the chosen prompts' keys go to the masks graph.
+          const pick = (src: Float32Array, per: number) => pickPrompts(src, per, prompts, count);
           if (n === 0) return { lowResMasks: new Float32Array(0), lowResHeight: lh, lowResWidth: lw };
           const r = await masks.run(
             {
@@ -110,8 +132,13 @@ export async function splitFromExport(o: SplitFromExportOptions): Promise<SplitS
     },
   };
 
+  return probed(split, o);
+}
+
+/** The sessions once the probe passes; released, and the probe's error thrown, when it does not. */
+export async function probed(split: SplitSessions, o: SplitFromExportOptions): Promise<SplitSessions> {
   try {
-    await probe(split, o, shape);
+    await probe(split, o, [...o.embeddingShape]);
   } catch (e) {
     await split.release();
     throw e;

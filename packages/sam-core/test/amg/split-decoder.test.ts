@@ -1,5 +1,6 @@
-// The two-stage AMG decoder (tokens graph, then masks graph for chosen prompts) against the throughput
-// export it is rebuilt from, on the builder's tiny SAM with seeded random weights.
+// The two-stage AMG decoders (low-rank form by default, the plain pair otherwise: tokens first, then masks
+// for chosen prompts) against the throughput export they are rebuilt from, on the builder's tiny SAM with
+// seeded random weights.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOrtAmgDecoder } from "../../src/amg/ort-decoder.ts";
 import type { OrtAmgDecoder } from "../../src/amg/ort-decoder.ts";
@@ -19,11 +20,13 @@ const d = cfg.decoder.transformerDim;
 const S = cfg.decoder.inputSize;
 
 let split: OrtAmgDecoder;
+let pair: OrtAmgDecoder;
 let plain: OrtAmgDecoder;
 let embedding: SamEmbedding;
 
 beforeAll(async () => {
   split = await createOrtAmgDecoder({ backend, decoder: throughputModel, sessionOptions: { threads: 1 } });
+  pair = await createOrtAmgDecoder({ backend, decoder: throughputModel, sessionOptions: { threads: 1 }, lowRank: false });
   plain = await createOrtAmgDecoder({ backend, decoder: throughputModel, sessionOptions: { threads: 1 }, split: false });
   const rng = new Rng(7);
   const data = new Float32Array(d * s * s);
@@ -31,7 +34,7 @@ beforeAll(async () => {
   embedding = { data, shape: [1, d, s, s], originalSize: [S, S], inputSize: S, modelId: "" };
 });
 afterAll(async () => {
-  await Promise.all([split?.release(), plain?.release()]);
+  await Promise.all([split?.release(), pair?.release(), plain?.release()]);
 });
 
 function points(n: number): Float32Array {
@@ -46,7 +49,10 @@ function points(n: number): Float32Array {
 describe("two-stage AMG decoder", () => {
   it("is used for a throughput export unless turned off", () => {
     expect(split.split.used).toBe(true);
+    expect(split.split.form).toBe("low-rank");
     expect(typeof split.scoreBatch).toBe("function");
+    expect(pair.split.form).toBe("pair");
+    expect(pair.split.reason).toMatch(/low-rank form: not asked/);
     expect(plain.split).toEqual({ used: false, reason: "not asked" });
     expect(plain.scoreBatch).toBeUndefined();
   });
@@ -71,6 +77,42 @@ describe("two-stage AMG decoder", () => {
     const all = await split.decodeBatch(embedding, points(n), n);
     expect(all.lowResMasks.length).toBe(ref.lowResMasks.length);
     expect((await scored.masksOf([])).lowResMasks.length).toBe(0);
+  });
+
+  it("the pair gives the same values as the low-rank form", async () => {
+    const n = 5;
+    const a = await split.decodeBatch(embedding, points(n), n);
+    const b = await pair.decodeBatch(embedding, points(n), n);
+    let worst = 0;
+    for (let q = 0; q < a.lowResMasks.length; q++) worst = Math.max(worst, Math.abs(a.lowResMasks[q]! - b.lowResMasks[q]!));
+    expect(worst).toBeLessThanOrEqual(1e-5);
+  });
+
+  it("recomputes the per-image projections when the embedding buffer is overwritten with another image", async () => {
+    const n = 3;
+    const other = Float32Array.from(embedding.data, (v, i) => (i % 7 === 0 ? -v : v * 0.5));
+    const refOther = await plain.decodeBatch({ ...embedding, data: other }, points(n), n);
+    const buffer = Float32Array.from(embedding.data);
+    const reused = { ...embedding, data: buffer };
+    await split.decodeBatch(reused, points(n), n); // prepares for the first image
+    buffer.set(other);
+    const got = await split.decodeBatch(reused, points(n), n);
+    let worst = 0;
+    for (let q = 0; q < got.lowResMasks.length; q++) worst = Math.max(worst, Math.abs(got.lowResMasks[q]! - refOther.lowResMasks[q]!));
+    expect(worst).toBeLessThanOrEqual(1e-5);
+  });
+
+  it("falls back to the pair, saying why, for a transformer the low-rank form does not cover", async () => {
+    const deep = { ...cfg.decoder, transformerDepth: 3 };
+    const model = buildDecoderOnnx(deep, initDecoderWeights(deep, 2), { variant: "throughput" }).model;
+    const dd = await createOrtAmgDecoder({ backend, decoder: model, sessionOptions: { threads: 1 } });
+    try {
+      expect(dd.split.used).toBe(true);
+      expect(dd.split.form).toBe("pair");
+      expect(dd.split.reason).toMatch(/2-layer transformer, got 3/);
+    } finally {
+      await dd.release();
+    }
   });
 
   it("decodes masks only for prompts that pass the IoU filter, and generates the same masks", async () => {
