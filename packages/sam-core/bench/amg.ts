@@ -8,7 +8,8 @@
  *      case for post-processing; random weights give few masks above the real thresholds);
  *   3. the batched path vs one prompt per run (throughput export at batch 1, and the public export),
  *      same run, same prompts, checked to give the same masks; with the reference thresholds, with
- *      every filter off, and with only the stability filter on;
+ *      every filter off, and with only the stability filter on; first, a pixel-level parity check of
+ *      every candidate of a 6x6 grid (no filter, no NMS) against the public export;
  *   4. the sa1b preset (32x32 + 2 crop layers, 3072 prompts; `--no-sa1b` skips it).
  * Encoder: a small ViT with ViT-B's output geometry ([1,256,64,64] at 1024) for every crop, because a
  * ViT-B encoder takes tens of seconds per crop on two cores; `--vitb-encoder` uses ViT-B for crop 0.
@@ -29,7 +30,7 @@ import type { AmgResult } from "../src/amg/records.ts";
 import { buildDecoderOnnx, buildEncoderOnnx, initDecoderWeights, samConfig } from "../src/builder/index.ts";
 import type { EncoderConfig } from "../src/builder/index.ts";
 import type { SamEmbedding } from "../src/embedding/embedding.ts";
-import type { Box } from "../src/mask/types.ts";
+import type { BinaryMask, Box } from "../src/mask/types.ts";
 import { SamPredictor } from "../src/predictor/index.ts";
 import { createNodeBackend, decodeImage } from "../src/node.ts";
 
@@ -114,6 +115,50 @@ function maskDifferences(a: AmgResult, b: AmgResult): string {
     stability = Math.max(stability, Math.abs(m.stability_score - n.stability_score));
   });
   return `${pixels} of ${a.masks.length} masks differ in pixels; largest predicted-IoU gap ${iou.toExponential(2)}, stability gap ${stability.toExponential(2)}`;
+}
+
+/** Largest |difference| of the low-res logits of an n x n point grid, `a` batched, `b` one prompt per run. */
+async function lowResGap(a: AmgDecoder, b: AmgDecoder, e: SamEmbedding, n: number): Promise<number> {
+  const scale = e.inputSize / Math.max(e.originalSize[0], e.originalSize[1]);
+  const points = new Float32Array(2 * n * n);
+  for (let i = 0; i < n * n; i++) {
+    points[2 * i] = (((i % n) + 0.5) / n) * e.originalSize[1] * scale;
+    points[2 * i + 1] = ((Math.floor(i / n) + 0.5) / n) * e.originalSize[0] * scale;
+  }
+  const all = await a.decodeBatch(e, points, n * n);
+  const per = all.lowResMasks.length / (n * n);
+  let gap = 0;
+  for (let i = 0; i < n * n; i++) {
+    const one = await b.decodeBatch(e, points.subarray(2 * i, 2 * i + 2), 1);
+    for (let j = 0; j < per; j++) gap = Math.max(gap, Math.abs(one.lowResMasks[j]! - all.lowResMasks[i * per + j]!));
+  }
+  return gap;
+}
+
+/** Pixel-level comparison of two binary-mask results of the same prompts (same order expected). */
+function pixelDifferences(a: AmgResult, b: AmgResult): string {
+  if (a.masks.length !== b.masks.length) return `different mask counts: ${a.masks.length} vs ${b.masks.length}`;
+  let masks = 0;
+  let pixels = 0;
+  let total = 0;
+  let iou = 0;
+  let stability = 0;
+  a.masks.forEach((m, i) => {
+    const n = b.masks[i]!;
+    const x = (m.segmentation as BinaryMask).data;
+    const y = (n.segmentation as BinaryMask).data;
+    let d = 0;
+    for (let j = 0; j < x.length; j++) if (x[j] !== y[j]) d++;
+    if (d > 0) masks++;
+    pixels += d;
+    total += x.length;
+    iou = Math.max(iou, Math.abs(m.predicted_iou - n.predicted_iou));
+    stability = Math.max(stability, Math.abs(m.stability_score - n.stability_score));
+  });
+  return (
+    `${a.masks.length} masks; ${masks} differ, ${pixels} of ${total} pixels in all; ` +
+    `largest predicted-IoU gap ${iou.toExponential(2)}, stability-score gap ${stability.toExponential(2)}`
+  );
 }
 
 /**
@@ -239,6 +284,18 @@ async function main(): Promise<void> {
   }
 
   if (section(3)) {
+    // Every candidate of a small grid kept (no filter, no NMS) and compared pixel by pixel: the batched
+    // decoder's reassociated arithmetic against the public export, one prompt per run.
+    const every: AmgOptions = { ...open, boxNmsThresh: 1, pointsPerSide: 6, outputMode: "binary_mask" };
+    const [pb, pp] = [await run(batched, every), await run(single, every)];
+    console.log(`\n3. parity, 6x6 grid, every candidate kept (no filter, no NMS), binary masks: batched vs public export\n  ${pixelDifferences(pb, pp)}`);
+    // A full-resolution logit is a convex combination of low-res logits, so a pixel can only differ where
+    // both decoders' upscaled logits lie within the largest low-res gap of a threshold.
+    const embedding = await encodeCrop([0, 0, image.width, image.height]);
+    console.log(`  largest low-res logit gap to the public export over the same 36 prompts: ${(await lowResGap(batched, single, embedding, 6)).toExponential(2)}`);
+    if (pair) {
+      console.log(`  pair rebuild: ${pixelDifferences(await run(pair, every), pp)}; low-res gap ${(await lowResGap(pair, single, embedding, 6)).toExponential(2)}`);
+    }
     // With the reference thresholds (the two-stage decoder then decodes masks only for prompts with a
     // token above the IoU threshold; the count is printed, and it depends on the random weights), with
     // every filter off (every prompt's masks decoded and post-processed), and with only the stability
