@@ -25,7 +25,15 @@ export function configureWebRuntime(cfg: WebRuntimeConfig): void {
 let webBackend: OrtBackend | undefined;
 let sessionsCreated = 0;
 
-/** The onnxruntime-web (wasm) backend; works in browsers, Web Workers and Node. */
+/**
+ * The onnxruntime-web (wasm) backend; works in browsers, Web Workers and Node.
+ *
+ * Session options are left at onnxruntime-web's defaults on purpose. Measured in headless Chromium on
+ * the shared 2-core machine (bench/web-session-options.ts, decoder predictLowRes): intra-op spinning off
+ * was 1.09x, 1.38x and 1.60x slower with 2 threads in three runs; memory arena + pattern (0.87-1.27x) and
+ * "extended" optimisation (0.86-1.17x) moved both ways between runs, within the spread of an A/A control
+ * (0.86-1.12x), so neither measurably helps.
+ */
 export function createWebBackend(): OrtBackend {
   webBackend ??= createOrtBackend({
     name: "onnxruntime-web",
