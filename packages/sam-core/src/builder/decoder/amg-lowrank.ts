@@ -3,7 +3,7 @@
  *
  * - `prepare` (once per image): `image_embeddings [1,C,h,w]` -> the image-only projections every
  *   prompt shares: the first layer's attention projections, the image tokens plus the first
- *   image-to-token output bias (`keys0`), and the shared parts `s_*` of every later linear map of the
+ *   image-to-token output bias, centred per position (`keys0`), and the shared parts `s_*` of every later linear map of the
  *   image tokens (second layer's K/V/Q, final attention's K/V, first output-upscaling ConvTranspose).
  * - `tokens` (per batch): prepared tensors + `point_coords`, `point_labels` -> `iou_predictions`,
  *   `hyper_in`, and the low-rank factors of the image tokens (`scale`, `lowrank`, `mix_up`).
@@ -349,7 +349,11 @@ function prepareGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRa
   const keys = toTokens(x, ops.add(g, image, noMask));
   const kk = ops.add(g, keys, densePe(x, weights));
   const l0 = `${TF}.layers.0`;
-  const keys0 = ops.add(g, keys, p.get(`${l0}.cross_attn_image_to_token.out_proj.bias`));
+  // Centred per position: LayerNorm is shift-invariant, so the first LayerNorm gives the same output
+  // and its mean becomes the mean of the update alone. The factored forms then subtract that small
+  // mean (times g^T W) from `K W'` instead of the image's own mean, which would cancel most of it.
+  const withBias = ops.add(g, keys, p.get(`${l0}.cross_attn_image_to_token.out_proj.bias`));
+  const keys0 = ops.sub(g, withBias, ops.reduceMean(g, withBias, [-1]));
   const g1 = gamma(x, norm(0));
   const g12 = ops.mul(g, g1, gamma(x, norm(1)));
   const l1 = layer1Prefixes();
