@@ -17,11 +17,13 @@
  * image tokens. `K W'` is computed once per image (`prepare`); per prompt only the `[hw, heads*T]` by
  * `[heads*T, n]` product remains. After two layers the form is
  * `X2 W + c = scale ⊙ S + lowrank · mix + E` (see `finalFactors`), `scale = alpha2 alpha1` per position,
- * `lowrank` `[hw, 2 heads T + 3]`. The per-position LayerNorm statistics still need the tokens
+ * `lowrank` `[hw, 2 heads T + 4]`. The per-position LayerNorm statistics still need the tokens
  * themselves, so `Y1 = K + A0 M0` and `Y2 = X1 + A1 M1` are formed (one `[hw, heads*T] x [heads*T, C]`
  * product each, instead of the `[hw, C/2] x [C/2, C]` output projection); every projection of them
- * runs on the factors. The first ConvTranspose (kernel = stride = 2) is a per-position linear map to
- * `4 * C/4` values, so it takes the same form; its LayerNorm2d and GELU are computed as usual.
+ * runs on the factors, and the token-to-image attentions take `q K^T` and `P V` on the factors without
+ * forming K or V. The first ConvTranspose (kernel = stride = 2) is a per-position linear map to
+ * `4 * C/4` values, so it takes the same form; its LayerNorm2d and GELU, and the second ConvTranspose
+ * (as a MatMul), run channels last.
  *
  * Outputs match `buildDecoderOnnx(..., { variant: "throughput" })` with `has_mask_input` 0 up to float
  * reassociation (tests compare them). Only the two-layer transformer SAM uses is supported.
