@@ -15,6 +15,7 @@ import {
   decodeRleCounts,
   generateMasks,
   initDecoderWeights,
+  rleIou,
   samConfig,
   type AmgOptions,
   type CocoRle,
@@ -297,8 +298,31 @@ describe("generate job", () => {
       expect(decoder.maxBatch).toBeGreaterThan(1);
       const masks = await services.prisma.mask.findMany({ where: { projectId }, include: { image: true } });
       const reference = await services.prisma.mask.findMany({ where: { projectId: reviewProject }, include: { image: true } });
-      const key2 = (m: { rle: string; image: { sha256: string } }) => `${m.image.sha256}:${m.rle}`;
-      expect(masks.map(key2).sort()).toEqual(reference.map(key2).sort());
+      // The batched decoder computes the same function with its sums in another order (low-rank form):
+      // logits agree to ~1e-6, so a pixel whose logit is within that of 0 may flip. Same masks per image,
+      // in the same order, each a near-perfect match (a flipped pixel or two), with the same scores.
+      const byImage = (list: typeof masks) => {
+        const m = new Map<string, typeof masks>();
+        for (const x of [...list].sort((a, b) => (b.predictedIou ?? 0) - (a.predictedIou ?? 0))) m.set(x.image.sha256, [...(m.get(x.image.sha256) ?? []), x]);
+        return m;
+      };
+      const got = byImage(masks);
+      const want = byImage(reference);
+      expect([...got.keys()].sort()).toEqual([...want.keys()].sort());
+      let flipped = 0;
+      for (const [sha, list] of want) {
+        const mine = got.get(sha)!;
+        expect(mine.length).toBe(list.length);
+        list.forEach((r, i) => {
+          const size: [number, number] = [r.image.height, r.image.width];
+          const iou = rleIou({ size, counts: mine[i]!.rle }, { size, counts: r.rle });
+          expect(iou).toBeGreaterThan(0.999);
+          if (mine[i]!.rle !== r.rle) flipped++;
+          expect(mine[i]!.predictedIou).toBeCloseTo(r.predictedIou!, 5);
+          expect(mine[i]!.stabilityScore).toBeCloseTo(r.stabilityScore!, 5);
+        });
+      }
+      expect(flipped).toBeLessThanOrEqual(Math.max(1, Math.floor(reference.length / 4)));
     } finally {
       await services.prisma.modelVersion.update({ where: { id: modelVersionId }, data: { decoderThroughputKey: null } });
       await releaseAmgDecoders();
