@@ -70,7 +70,8 @@ export async function createServices(options: CreateServicesOptions = {}): Promi
       limit: numberFromEnv(env, "WORKER_RETRY_LIMIT", 0),
       delaySeconds: numberFromEnv(env, "WORKER_RETRY_DELAY_SECONDS", 0),
     };
-    const queue = await startBoss(db, { monitorIntervalSeconds: monitor, retry });
+    const heartbeatSeconds = numberFromEnv(env, "WORKER_HEARTBEAT_SECONDS", 10);
+    const queue = await startBoss(db, { monitorIntervalSeconds: monitor, retry, heartbeatSeconds });
     if (db.kind === "pglite" && (options.releaseOrphans ?? ownsDb)) {
       const released = await releaseOrphansOfDeadProcess(queue);
       if (released > 0) console.warn(`[queue] ${released} job(s) left running by a stopped process went back to the queue`);

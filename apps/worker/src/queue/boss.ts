@@ -12,6 +12,11 @@ export interface BossOptions {
   onError?: (error: unknown) => void;
   /** Overrides of every queue's retry policy (tests, or operators who want faster / slower retries). */
   retry?: { limit?: number; delaySeconds?: number; backoff?: boolean };
+  /**
+   * Overrides every queue's heartbeat window, in seconds, when the queue is created: how long a job of a
+   * process that died stays claimed (tests; the train queue's default is wide for long CPU steps).
+   */
+  heartbeatSeconds?: number;
 }
 
 export async function startBoss(db: Database, options: BossOptions = {}): Promise<PgBoss> {
@@ -32,11 +37,11 @@ export async function startBoss(db: Database, options: BossOptions = {}): Promis
   }
   boss.on("error", options.onError ?? ((error) => console.error("[queue]", error)));
   await boss.start();
-  await ensureQueues(boss, options.retry);
+  await ensureQueues(boss, options.retry, options.heartbeatSeconds);
   return boss;
 }
 
-async function ensureQueues(boss: PgBoss, retry: BossOptions["retry"] = {}): Promise<void> {
+async function ensureQueues(boss: PgBoss, retry: BossOptions["retry"] = {}, heartbeatSeconds?: number): Promise<void> {
   const existing = new Set((await boss.getQueues()).map((q) => q.name));
   if (!existing.has(DEAD_LETTER_QUEUE)) await boss.createQueue(DEAD_LETTER_QUEUE, { retryLimit: 0, retentionSeconds: 30 * 86400 });
   for (const name of ALL_QUEUES) {
@@ -45,6 +50,7 @@ async function ensureQueues(boss: PgBoss, retry: BossOptions["retry"] = {}): Pro
     if (retry.delaySeconds !== undefined) policy.retryDelay = retry.delaySeconds;
     if (retry.backoff !== undefined) policy.retryBackoff = retry.backoff;
     if (!policy.retryBackoff) delete policy.retryDelayMax;
+    if (heartbeatSeconds !== undefined) policy.heartbeatSeconds = heartbeatSeconds;
     if (existing.has(name)) await boss.updateQueue(name, withoutCreateOnly(policy));
     else await boss.createQueue(name, policy);
   }

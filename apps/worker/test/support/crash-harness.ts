@@ -55,6 +55,8 @@ export async function createCrashHarness(prefix: string): Promise<CrashHarness> 
       DATA_DIR: dataDir,
       WORKER_MONITOR_SECONDS: "1",
       WORKER_RETRY_DELAY_SECONDS: "1",
+      // Every queue's heartbeat at 10 s (the train queue's default is 300 s): a killed process's job comes back fast.
+      WORKER_HEARTBEAT_SECONDS: "10",
     };
     delete env.S3_BUCKET;
     if (databaseUrl) env.DATABASE_URL = databaseUrl;
