@@ -1,5 +1,7 @@
-// Sends one model file to /api/uploads/models with XMLHttpRequest (fetch has no upload progress), as the
-// raw body so the server streams it to disk whatever its size.
+// Sends one model file to /api/uploads/models as the raw body, so the server streams it to disk whatever
+// its size, reporting upload progress.
+import { putFile } from "@/client/put-file.ts";
+
 export interface UploadedModelFile {
   uploadId: string;
   bytes: number;
@@ -7,19 +9,7 @@ export interface UploadedModelFile {
 }
 
 export function uploadModelFile(file: File, role: "encoder" | "decoder", onProgress: (fraction: number) => void): Promise<UploadedModelFile> {
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open("PUT", `/api/uploads/models?role=${role}&name=${encodeURIComponent(file.name)}`);
-    xhr.responseType = "json";
-    xhr.upload.onprogress = (e) => {
-      if (e.lengthComputable) onProgress(e.loaded / e.total);
-    };
-    xhr.onload = () => {
-      const body = xhr.response as (UploadedModelFile & { error?: string }) | null;
-      if (xhr.status === 200 && body) resolve(body);
-      else reject(new Error(body?.error ?? `the upload of ${file.name} failed (HTTP ${xhr.status})`));
-    };
-    xhr.onerror = () => reject(new Error(`the upload of ${file.name} was interrupted (network error)`));
-    xhr.send(file);
+  return putFile(`/api/uploads/models?role=${role}&name=${encodeURIComponent(file.name)}`, file, (e) => {
+    if (e.lengthComputable) onProgress(e.loaded / e.total);
   });
 }

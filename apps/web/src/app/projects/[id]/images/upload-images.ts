@@ -1,5 +1,6 @@
-// Sends image files to /api/uploads/images with XMLHttpRequest (fetch has no upload progress), each as
-// the raw body so the server streams it into storage, a few at a time.
+// Sends image files to /api/uploads/images, each as the raw body so the server streams it into storage,
+// a few at a time.
+import { putFile } from "@/client/put-file.ts";
 
 export interface UploadedImage {
   key: string;
@@ -18,20 +19,8 @@ export function uploadImage(
   file: File,
   onProgress: (loaded: number) => void,
 ): Promise<UploadedImage> {
-  return new Promise((resolve, reject) => {
-    const q = new URLSearchParams({ projectId: target.projectId, batch: target.batchId, index: String(target.index), name: file.name });
-    const xhr = new XMLHttpRequest();
-    xhr.open("PUT", `/api/uploads/images?${q}`);
-    xhr.responseType = "json";
-    xhr.upload.onprogress = (e) => onProgress(e.loaded);
-    xhr.onload = () => {
-      const body = xhr.response as (UploadedImage & { error?: string }) | null;
-      if (xhr.status === 200 && body) resolve(body);
-      else reject(new Error(body?.error ?? `the upload of ${file.name} failed (HTTP ${xhr.status})`));
-    };
-    xhr.onerror = () => reject(new Error(`the upload of ${file.name} was interrupted (network error)`));
-    xhr.send(file);
-  });
+  const q = new URLSearchParams({ projectId: target.projectId, batch: target.batchId, index: String(target.index), name: file.name });
+  return putFile(`/api/uploads/images?${q}`, file, (e) => onProgress(e.loaded));
 }
 
 /** Runs `task` over the items with at most `limit` running at once. */
