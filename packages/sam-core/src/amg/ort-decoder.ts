@@ -20,7 +20,7 @@ import type { ExternalDataFile, OrtBackend, RtSession, SessionOptions } from "..
 import { float32Data } from "../runtime/backend.ts";
 import type { AmgDecoder, DecodedBatch, ScoredBatch } from "./decoder.ts";
 import { lowRankFromExport } from "./lowrank-sessions.ts";
-import { rebuildSource, splitFromExport, type SplitFromExportOptions, type SplitSessions } from "./split-sessions.ts";
+import { rebuildSource, singlePointPrompts, splitFromExport, type SplitFromExportOptions, type SplitSessions } from "./split-sessions.ts";
 import { AmgInputError } from "./errors.ts";
 
 export interface OrtAmgDecoderOptions {
@@ -53,8 +53,6 @@ export interface OrtAmgDecoder extends AmgDecoder {
   release(): Promise<void>;
 }
 
-const PADDING_LABEL = -1;
-
 export async function createOrtAmgDecoder(opts: OrtAmgDecoderOptions): Promise<OrtAmgDecoder> {
   const info = inspectOnnx(opts.decoder, "decoder");
   if (info.role !== "decoder" && info.role !== "decoder-throughput") {
@@ -85,19 +83,16 @@ export async function createOrtAmgDecoder(opts: OrtAmgDecoderOptions): Promise<O
   const t = opts.backend;
   let zeros = new Float32Array(0);
 
-  async function decodeBatch(embedding: SamEmbedding, points: Float32Array, count: number): Promise<DecodedBatch> {
+  function checkCall(what: string, embedding: SamEmbedding, points: Float32Array, count: number): void {
     assertEmbeddingMatchesModel(embedding, { modelId: opts.modelId, shape: embeddingShape, inputSize: sam.inputSize });
     if (count < 1 || count > maxBatch || points.length !== 2 * count) {
-      throw new AmgInputError(`decodeBatch got ${points.length / 2} points for count ${count} (max ${maxBatch})`);
+      throw new AmgInputError(`${what} got ${points.length / 2} points for count ${count} (max ${maxBatch})`);
     }
-    const coords = new Float32Array(count * 4);
-    const labels = new Float32Array(count * 2);
-    for (let i = 0; i < count; i++) {
-      coords[4 * i] = points[2 * i]!;
-      coords[4 * i + 1] = points[2 * i + 1]!;
-      labels[2 * i] = 1;
-      labels[2 * i + 1] = PADDING_LABEL;
-    }
+  }
+
+  async function decodeBatch(embedding: SamEmbedding, points: Float32Array, count: number): Promise<DecodedBatch> {
+    checkCall("decodeBatch", embedding, points, count);
+    const { coords, labels } = singlePointPrompts(points, count);
     if (zeros.length < count * lh * lw) zeros = new Float32Array(count * lh * lw);
     const feeds: Record<string, ReturnType<OrtBackend["tensor"]>> = {
       image_embeddings: t.tensor("float32", embedding.data, embeddingShape),
@@ -156,10 +151,7 @@ export async function createOrtAmgDecoder(opts: OrtAmgDecoderOptions): Promise<O
   await session.release();
 
   async function scoreBatch(embedding: SamEmbedding, points: Float32Array, count: number): Promise<ScoredBatch> {
-    assertEmbeddingMatchesModel(embedding, { modelId: opts.modelId, shape: embeddingShape, inputSize: sam.inputSize });
-    if (count < 1 || count > maxBatch || points.length !== 2 * count) {
-      throw new AmgInputError(`scoreBatch got ${points.length / 2} points for count ${count} (max ${maxBatch})`);
-    }
+    checkCall("scoreBatch", embedding, points, count);
     return split.score(embedding.data, points, count);
   }
   async function decodeSplit(embedding: SamEmbedding, points: Float32Array, count: number): Promise<DecodedBatch> {
