@@ -5,7 +5,7 @@ import { readFile } from "node:fs/promises";
 import { TRPCError } from "@trpc/server";
 import { ingestParams } from "@data-engine/worker";
 import { describe, expect, it } from "vitest";
-import { UploadError } from "../src/server/files/model-uploads.ts";
+import { UploadError } from "../src/server/files/upload-http.ts";
 import {
   handleImageUpload, imageUploadKey, receiveImageUpload, safeFileName, sniffImageFormat, uploadBatchPrefix,
 } from "../src/server/files/image-uploads.ts";

@@ -5,7 +5,8 @@ import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { TRPCError } from "@trpc/server";
 import { describe, expect, it } from "vitest";
-import { handleModelUpload, receiveModelUpload, UploadError } from "../src/server/files/model-uploads.ts";
+import { handleModelUpload, receiveModelUpload } from "../src/server/files/model-uploads.ts";
+import { UploadError } from "../src/server/files/upload-http.ts";
 import { fx, t, useApiWorld } from "./support/api-world.ts";
 import { tinyModelFiles } from "./support/model-files.ts";
 

@@ -4,8 +4,7 @@
 // size limit, are refused here at once with a message for the page; the ingest job still decodes each
 // file and rejects corrupt ones per file with the reason.
 import type { WebRuntime } from "../runtime.ts";
-import { createContext } from "../trpc/context.ts";
-import { UploadError } from "./model-uploads.ts";
+import { formatBytes as size, handleAdminUpload, UploadError } from "./upload-http.ts";
 
 /** The largest image file accepted: the ingest job's default maxFileBytes, so what is accepted here is read there. */
 export const IMAGE_UPLOAD_MAX_BYTES = 256 * 1024 * 1024;
@@ -59,12 +58,6 @@ function describeNonImage(head: Uint8Array): string {
   if (head.length >= 2 && head[0] === 0x50 && head[1] === 0x4b) return "a ZIP archive";
   const printable = [...head].every((b) => b === 0x09 || b === 0x0a || b === 0x0d || (b >= 0x20 && b < 0x7f) || b >= 0x80);
   return printable ? "text" : "not an image";
-}
-
-function size(n: number): string {
-  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(1)} GB`;
-  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MB`;
-  return `${Math.ceil(n / 1024)} KB`;
 }
 
 export interface ReceivedImage {
@@ -160,26 +153,21 @@ export async function receiveImageUpload(
  * PUT /api/uploads/images?projectId=&batch=&index=&name= with the file as the raw body (sent with
  * XMLHttpRequest for upload progress). Administrators only; errors as `{ error }` JSON for the page.
  */
-export async function handleImageUpload(runtime: WebRuntime, req: Request): Promise<Response> {
-  const { user } = await createContext(runtime, req.headers);
-  if (!user) return Response.json({ error: "Your session has expired: sign in again, then upload the files again." }, { status: 401 });
-  if (user.role !== "ADMIN") return Response.json({ error: "Only administrators can import images." }, { status: 403 });
-  const url = new URL(req.url);
-  const projectId = url.searchParams.get("projectId") ?? "";
-  const project = projectId ? await runtime.prisma.project.findUnique({ where: { id: projectId }, select: { id: true } }) : null;
-  if (!project) return Response.json({ error: `Project "${projectId}" does not exist.` }, { status: 404 });
-  const length = req.headers.get("content-length");
-  try {
-    const received = await receiveImageUpload(runtime, req.body, {
+export function handleImageUpload(runtime: WebRuntime, req: Request): Promise<Response> {
+  const messages = {
+    expired: "Your session has expired: sign in again, then upload the files again.",
+    forbidden: "Only administrators can import images.",
+  };
+  return handleAdminUpload(runtime, req, messages, async (query, declaredBytes) => {
+    const projectId = query.get("projectId") ?? "";
+    const project = projectId ? await runtime.prisma.project.findUnique({ where: { id: projectId }, select: { id: true } }) : null;
+    if (!project) throw new UploadError(`Project "${projectId}" does not exist.`, 404);
+    return receiveImageUpload(runtime, req.body, {
       projectId: project.id,
-      batchId: url.searchParams.get("batch"),
-      index: Number(url.searchParams.get("index") ?? "-1"),
-      fileName: url.searchParams.get("name"),
-      declaredBytes: length === null ? null : Number(length),
+      batchId: query.get("batch"),
+      index: Number(query.get("index") ?? "-1"),
+      fileName: query.get("name"),
+      declaredBytes,
     });
-    return Response.json(received);
-  } catch (err) {
-    if (err instanceof UploadError) return Response.json({ error: err.message }, { status: err.status });
-    throw err;
-  }
+  });
 }

@@ -7,29 +7,17 @@ import { createWriteStream } from "node:fs";
 import { mkdir, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import type { WebRuntime } from "../runtime.ts";
-import { createContext } from "../trpc/context.ts";
+import { formatBytes as size, handleAdminUpload, UploadError } from "./upload-http.ts";
 
 /** The largest model file accepted: ViT-H's encoder is 2.5 GB in float32. */
 export const MODEL_UPLOAD_MAX_BYTES = 4 * 1024 ** 3;
 export type ModelFileRole = "encoder" | "decoder";
-
-export class UploadError extends Error {
-  override name = "UploadError";
-  constructor(
-    message: string,
-    readonly status: number,
-  ) {
-    super(message);
-  }
-}
 
 const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function uploadFile(runtime: Pick<WebRuntime, "uploadDir">, uploadId: string, role: ModelFileRole): string {
   return path.join(runtime.uploadDir, `${uploadId}.${role}.onnx`);
 }
-
-const size = (n: number) => (n >= 1024 ** 3 ? `${(n / 1024 ** 3).toFixed(1)} GB` : `${(n / 1024 ** 2).toFixed(1)} MB`);
 
 export interface ReceivedUpload {
   uploadId: string;
@@ -105,21 +93,12 @@ export async function discardUpload(runtime: Pick<WebRuntime, "uploadDir">, uplo
  * sends it with XMLHttpRequest, which reports upload progress). Administrators only; errors as
  * `{ error }` JSON with a message for the page.
  */
-export async function handleModelUpload(runtime: WebRuntime, req: Request): Promise<Response> {
-  const { user } = await createContext(runtime, req.headers);
-  if (!user) return Response.json({ error: "Your session has expired: sign in again, then upload the file again." }, { status: 401 });
-  if (user.role !== "ADMIN") return Response.json({ error: "Only administrators can upload models." }, { status: 403 });
-  const url = new URL(req.url);
-  const length = req.headers.get("content-length");
-  try {
-    const upload = await receiveModelUpload(runtime, req.body, {
-      role: url.searchParams.get("role"),
-      fileName: url.searchParams.get("name"),
-      declaredBytes: length === null ? null : Number(length),
-    });
-    return Response.json(upload);
-  } catch (err) {
-    if (err instanceof UploadError) return Response.json({ error: err.message }, { status: err.status });
-    throw err;
-  }
+export function handleModelUpload(runtime: WebRuntime, req: Request): Promise<Response> {
+  const messages = {
+    expired: "Your session has expired: sign in again, then upload the file again.",
+    forbidden: "Only administrators can upload models.",
+  };
+  return handleAdminUpload(runtime, req, messages, (query, declaredBytes) =>
+    receiveModelUpload(runtime, req.body, { role: query.get("role"), fileName: query.get("name"), declaredBytes }),
+  );
 }

@@ -2,7 +2,8 @@ import type { PrismaClient } from "@data-engine/db";
 import { TRPCError } from "@trpc/server";
 import { z } from "zod";
 import { recordAudit } from "../audit.ts";
-import { discardUpload, uploadedModelPath, UploadError } from "../files/model-uploads.ts";
+import { discardUpload, uploadedModelPath } from "../files/model-uploads.ts";
+import { UploadError } from "../files/upload-http.ts";
 import { adminProcedure, adminProjectProcedure, authedProcedure, router } from "../trpc/init.ts";
 import { callWorker } from "../trpc/worker-errors.ts";
 
