@@ -16,22 +16,13 @@ import type { Page } from "playwright-core";
 import { buildDecoderOnnx, buildEncoderOnnx, initDecoderWeights, samConfig, type EncoderConfig } from "@data-engine/sam-core";
 import { activateModel, getServices, registerModelVersion, requestEmbedding } from "@data-engine/worker";
 import { ensureBuild } from "../scripts/ensure-build.ts";
+import type { AnnotatorStats as Stats } from "../src/annotator/ui/annotator.tsx";
 import { startServer } from "../src/server/bootstrap/start-server.ts";
 import { openBrowser, signIn } from "../test/e2e/harness.ts";
 
 const { values } = parseArgs({ options: { clicks: { type: "string" }, threads: { type: "string" }, quick: { type: "boolean" } } });
 const CLICKS = values.clicks ? Number.parseInt(values.clicks, 10) : values.quick ? 20 : 100;
 const CLICKS_PER_OBJECT = 5;
-
-interface Stats {
-  phase: string;
-  readyAt: number | null;
-  threads: number;
-  crossOriginIsolated: boolean;
-  decoderFromCache: boolean;
-  clickToDrawn: number[];
-  decodeMs: number[];
-}
 
 function quantile(sorted: number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
