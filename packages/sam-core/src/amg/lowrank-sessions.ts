@@ -7,9 +7,8 @@
 import { buildAmgLowRankDecoder, PREPARED_FOR_TOKENS } from "../builder/decoder/amg-lowrank.ts";
 import type { RtTensor } from "../runtime/backend.ts";
 import { float32Data } from "../runtime/backend.ts";
-import type { LowResMasks } from "./decoder.ts";
 import {
-  pickPrompts,
+  masksOfPrompts,
   probed,
   rebuildSource,
   singlePointPrompts,
@@ -41,7 +40,6 @@ export async function lowRankFromExport(
   const t = o.backend;
   const shape = [...o.embeddingShape];
   const hw = shape[2]! * shape[3]!;
-  const [lh, lw] = o.lowResSize;
   let cached: { image: Float32Array; hash: number; out: Record<string, RtTensor> } | undefined;
 
   async function prepared(image: Float32Array): Promise<Record<string, RtTensor>> {
@@ -77,26 +75,14 @@ export async function lowRankFromExport(
       return {
         numMasks,
         iouPredictions: iou,
-        async masksOf(prompts: readonly number[]): Promise<LowResMasks> {
-          const n = prompts.length;
-          if (n === 0) return { lowResMasks: new Float32Array(0), lowResHeight: lh, lowResWidth: lw };
-          const pick = (src: Float32Array, per: number) => pickPrompts(src, per, prompts, count);
-          const r = await masks.run(
-            {
-              s_up: shared["s_up"]!,
-              scale: t.tensor("float32", pick(scale, hw), [n, hw, 1]),
-              lowrank: t.tensor("float32", pick(lowrank, hw * rank), [n, hw, rank]),
-              mix_up: t.tensor("float32", pick(mix, mixPer), [n, rank, mixPer / rank]),
-              hyper_in: t.tensor("float32", pick(hyper, hyperPer), [n, numMasks, hyperPer / numMasks]),
-            },
-            ["low_res_masks"],
-          );
-          return {
-            lowResMasks: float32Data(r["low_res_masks"]!, "low_res_masks"),
-            lowResHeight: lh,
-            lowResWidth: lw,
-          };
-        },
+        masksOf: (prompts) =>
+          masksOfPrompts(masks, o.lowResSize, prompts, count, (n, pick) => ({
+            s_up: shared["s_up"]!,
+            scale: t.tensor("float32", pick(scale, hw), [n, hw, 1]),
+            lowrank: t.tensor("float32", pick(lowrank, hw * rank), [n, hw, rank]),
+            mix_up: t.tensor("float32", pick(mix, mixPer), [n, rank, mixPer / rank]),
+            hyper_in: t.tensor("float32", pick(hyper, hyperPer), [n, numMasks, hyperPer / numMasks]),
+          })),
       };
     },
     release: async () => {

@@ -8,7 +8,7 @@ import { buildAmgSplitDecoder } from "../builder/decoder/amg-split.ts";
 import { importDecoderWeights } from "../builder/decoder/import.ts";
 import { META } from "../builder/metadata.ts";
 import type { WeightMap } from "../builder/weights.ts";
-import type { ExternalDataFile, OrtBackend, SessionOptions } from "../runtime/backend.ts";
+import type { ExternalDataFile, OrtBackend, RtSession, RtTensor, SessionOptions } from "../runtime/backend.ts";
 import { float32Data } from "../runtime/backend.ts";
 import type { DecodedBatch, LowResMasks, ScoredBatch } from "./decoder.ts";
 
@@ -79,6 +79,23 @@ export function pickPrompts(src: Float32Array, per: number, prompts: readonly nu
   return dst;
 }
 
+/**
+ * The masks graph's logits for the chosen prompts (none asked: no run); `feeds` gets their count and
+ * `pick`, which takes the chosen prompts' rows out of a per-prompt output of the tokens graph.
+ */
+export async function masksOfPrompts(
+  masks: RtSession,
+  lowResSize: readonly [number, number],
+  prompts: readonly number[],
+  count: number,
+  feeds: (n: number, pick: (src: Float32Array, per: number) => Float32Array) => Record<string, RtTensor>,
+): Promise<LowResMasks> {
+  const [lowResHeight, lowResWidth] = lowResSize;
+  if (prompts.length === 0) return { lowResMasks: new Float32Array(0), lowResHeight, lowResWidth };
+  const r = await masks.run(feeds(prompts.length, (src, per) => pickPrompts(src, per, prompts, count)), ["low_res_masks"]);
+  return { lowResMasks: float32Data(r["low_res_masks"]!, "low_res_masks"), lowResHeight, lowResWidth };
+}
+
 /** Rebuilds the pair, opens its sessions and checks it on a probe batch; throws with the reason when it cannot. */
 export async function splitFromExport(o: SplitFromExportOptions, source: RebuildSource = rebuildSource(o)): Promise<SplitSessions> {
   const { config, weights, gelu } = source;
@@ -89,7 +106,6 @@ export async function splitFromExport(o: SplitFromExportOptions, source: Rebuild
   ]);
   const t = o.backend;
   const shape = [...o.embeddingShape];
-  const [lh, lw] = o.lowResSize;
 
   const split: SplitSessions = {
     async score(image, points, count) {
@@ -111,20 +127,12 @@ export async function splitFromExport(o: SplitFromExportOptions, source: Rebuild
       return {
         numMasks,
         iouPredictions: iou,
-        async masksOf(prompts: readonly number[]): Promise<LowResMasks> {
-          const n = prompts.length;
-          // Only the chosen prompts' keys go to the masks graph.
-          const pick = (src: Float32Array, per: number) => pickPrompts(src, per, prompts, count);
-          if (n === 0) return { lowResMasks: new Float32Array(0), lowResHeight: lh, lowResWidth: lw };
-          const r = await masks.run(
-            {
-              keys: t.tensor("float32", pick(keys, keysPer), [n, keysPer / shape[1]!, shape[1]!]),
-              hyper_in: t.tensor("float32", pick(hyper, hyperPer), [n, numMasks, hyperPer / numMasks]),
-            },
-            ["low_res_masks"],
-          );
-          return { lowResMasks: float32Data(r["low_res_masks"]!, "low_res_masks"), lowResHeight: lh, lowResWidth: lw };
-        },
+        // Only the chosen prompts' keys go to the masks graph.
+        masksOf: (prompts) =>
+          masksOfPrompts(masks, o.lowResSize, prompts, count, (n, pick) => ({
+            keys: t.tensor("float32", pick(keys, keysPer), [n, keysPer / shape[1]!, shape[1]!]),
+            hyper_in: t.tensor("float32", pick(hyper, hyperPer), [n, numMasks, hyperPer / numMasks]),
+          })),
       };
     },
     release: async () => {
