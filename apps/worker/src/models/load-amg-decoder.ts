@@ -4,15 +4,9 @@ import { createOrtAmgDecoder, type OrtAmgDecoder } from "@data-engine/sam-core";
 import { createNodeBackend } from "@data-engine/sam-core/node";
 import type { Services } from "../services.ts";
 import { ModelError } from "../errors.ts";
+import { processCache, readExternalData, readModelFile } from "./process-cache.ts";
 
-const CACHE_KEY = Symbol.for("@data-engine/worker.amgDecoders");
-type Cache = Map<string, Promise<OrtAmgDecoder>>;
-
-function cache(): Cache {
-  const g = globalThis as typeof globalThis & { [CACHE_KEY]?: Cache };
-  g[CACHE_KEY] ??= new Map();
-  return g[CACHE_KEY]!;
-}
+const decoders = processCache<OrtAmgDecoder>("@data-engine/worker.amgDecoders");
 
 /** The storage key of the decoder generation should use, and its external data files. */
 export async function amgDecoderFiles(services: Services, modelVersionId: string): Promise<{ key: string; externalData: string[] }> {
@@ -23,34 +17,15 @@ export async function amgDecoderFiles(services: Services, modelVersionId: string
   return { key: model.decoderKey, externalData: config.decoderExternalData ?? [] };
 }
 
-async function readBytes(services: Services, key: string): Promise<Uint8Array> {
-  const bytes = await services.storage.getBytes(key);
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-export async function loadAmgDecoder(services: Services, modelVersionId: string): Promise<OrtAmgDecoder> {
-  const decoders = cache();
-  let loading = decoders.get(modelVersionId);
-  if (!loading) {
-    loading = (async () => {
-      const files = await amgDecoderFiles(services, modelVersionId);
-      const dir = files.key.slice(0, files.key.lastIndexOf("/") + 1);
-      const [decoder, externalData] = await Promise.all([
-        readBytes(services, files.key),
-        Promise.all(files.externalData.map(async (name) => ({ path: name, data: await readBytes(services, dir + name) }))),
-      ]);
-      return createOrtAmgDecoder({ backend: createNodeBackend(), decoder, externalData, modelId: modelVersionId });
-    })();
-    decoders.set(modelVersionId, loading);
-    loading.catch(() => decoders.delete(modelVersionId));
-  }
-  return loading;
+export function loadAmgDecoder(services: Services, modelVersionId: string): Promise<OrtAmgDecoder> {
+  return decoders.get(modelVersionId, async () => {
+    const files = await amgDecoderFiles(services, modelVersionId);
+    const [decoder, externalData] = await Promise.all([readModelFile(services, files.key), readExternalData(services, files.key, files.externalData)]);
+    return createOrtAmgDecoder({ backend: createNodeBackend(), decoder, externalData, modelId: modelVersionId });
+  });
 }
 
 /** Frees every cached generation decoder (tests, shutdown). */
-export async function releaseAmgDecoders(): Promise<void> {
-  const decoders = cache();
-  const all = [...decoders.values()];
-  decoders.clear();
-  await Promise.all(all.map(async (d) => (await d.catch(() => null))?.release()));
+export function releaseAmgDecoders(): Promise<void> {
+  return decoders.releaseAll();
 }

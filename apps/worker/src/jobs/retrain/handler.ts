@@ -17,6 +17,7 @@ import { loadSplit } from "./samples.ts";
 import { beats, evaluateWeights, type HeldOutMetrics } from "./evaluate.ts";
 import { checkpointKey, storageCheckpointStore } from "./checkpoint-store.ts";
 import { registerCandidate } from "./candidate.ts";
+import { readExternalData, readModelFile } from "../../models/process-cache.ts";
 
 /** Fewer training masks than this and a round is refused (a decoder cannot learn anything from them). */
 export const MIN_TRAIN_MASKS = 8;
@@ -40,12 +41,13 @@ export async function resolveBaseModel(services: Services, projectId: string, re
 /** The base decoder's config and weights, read from its public export whatever its origin. */
 export async function baseDecoder(services: Services, base: ModelVersion): Promise<{ config: DecoderConfig; weights: WeightMap }> {
   const cfg = (base.config ?? {}) as { decoderExternalData?: string[] };
-  const dir = base.decoderKey.slice(0, base.decoderKey.lastIndexOf("/") + 1);
-  const side = new Map<string, Uint8Array>();
-  for (const p of cfg.decoderExternalData ?? []) side.set(p, new Uint8Array(await services.storage.getBytes(dir + p)));
-  const bytes = await services.storage.getBytes(base.decoderKey);
+  const [bytes, externalData] = await Promise.all([
+    readModelFile(services, base.decoderKey),
+    readExternalData(services, base.decoderKey, cfg.decoderExternalData),
+  ]);
+  const side = new Map(externalData.map((f) => [f.path, f.data]));
   try {
-    const imported = importDecoderWeights(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), {
+    const imported = importDecoderWeights(bytes, {
       externalData: (location: string, offset: number, length: number) => {
         const d = side.get(location);
         if (!d) throw new Error(`external data file "${location}" is missing`);
