@@ -149,7 +149,8 @@ function checkDecoded(d: SurvivorBatch, count: number, embedding: SamEmbedding):
     throw new AmgInputError(`decoder returned ${d.lowResMasks.length} mask logits for ${d.prompts.length} x ${m} x ${lh} x ${lw}`);
   }
   const [, , eh, ew] = embedding.shape;
-  if (d.prompts.length > 0 && lh !== 4 * eh || lw !== 4 * ew) {
+  // With no prompt asked for, no logits came back to have a size.
+  if (d.prompts.length > 0 && (lh !== 4 * eh || lw !== 4 * ew)) {
     throw new AmgInputError(`low-res masks are ${lh}x${lw} but the embedding is ${eh}x${ew} (expected 4x)`);
   }
 }
