@@ -18,7 +18,7 @@ import { activateModel, getServices, registerModelVersion, requestEmbedding } fr
 import { ensureBuild } from "../scripts/ensure-build.ts";
 import type { AnnotatorStats as Stats } from "../src/annotator/ui/annotator.tsx";
 import { startServer } from "../src/server/bootstrap/start-server.ts";
-import { openBrowser, signIn } from "../test/e2e/harness.ts";
+import { ANNOTATOR, openBrowser, signIn } from "../test/e2e/harness.ts";
 
 const { values } = parseArgs({ options: { clicks: { type: "string" }, threads: { type: "string" }, quick: { type: "boolean" } } });
 const CLICKS = values.clicks ? Number.parseInt(values.clicks, 10) : values.quick ? 20 : 100;
@@ -124,7 +124,7 @@ async function main() {
         page.on("response", (res) => {
           if (res.status() >= 400) console.error(`[page] HTTP ${res.status()} for ${res.url()}`);
         });
-        await signIn(page, setup.server.url, "annotator@demo.local", "annotator-demo-password");
+        await signIn(page, setup.server.url, ANNOTATOR.email, ANNOTATOR.password);
         const [a, b] = setup.images;
         const url = (img: { id: string }) => `${setup.server.url}/projects/${setup.projectId}/annotate/${img.id}?threads=${threads}`;
         // Cold: the embedding comes from the server (fresh browser profile). Then warm: from the cache.

@@ -3,10 +3,9 @@
 // works, saving stores the mask with its clicks and time, and a reload shows it.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { openBrowser, screenshot, signIn, startTestServer, type TestServer } from "./harness.ts";
+import { ANNOTATOR, openBrowser, screenshot, signIn, startTestServer, type TestServer } from "./harness.ts";
 
 // Each test's steps wait at most 60 s; a loaded machine can make the whole test slower than that.
-const ANNOTATOR = { email: "annotator@demo.local", password: "annotator-demo-password" };
 
 interface Stats {
   phase: string;

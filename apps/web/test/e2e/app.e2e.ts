@@ -1,12 +1,7 @@
 // The app in a real browser: each role signs in and sees its pages; what a role may not do is refused
 // by the server, not only hidden; screenshots of the main screens go to test-results/screenshots/.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openBrowser, screenshot, signIn, startTestServer, type TestServer } from "./harness.ts";
-
-// The seeded demo's documented credentials (apps/worker/src/seed.ts).
-const ADMIN = { email: "admin@demo.local", password: "admin-demo-password" };
-const REVIEWER = { email: "reviewer@demo.local", password: "reviewer-demo-password" };
-const ANNOTATOR = { email: "annotator@demo.local", password: "annotator-demo-password" };
+import { ADMIN, ANNOTATOR, REVIEWER, openBrowser, screenshot, signIn, startTestServer, type TestServer } from "./harness.ts";
 
 let server: TestServer;
 let projectId: string;

@@ -7,6 +7,11 @@ import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { WEB_ROOT } from "../../scripts/ensure-build.ts";
 
+/** The seeded demo's documented accounts (apps/worker/src/seed.ts). */
+export const ADMIN = { email: "admin@demo.local", password: "admin-demo-password" };
+export const REVIEWER = { email: "reviewer@demo.local", password: "reviewer-demo-password" };
+export const ANNOTATOR = { email: "annotator@demo.local", password: "annotator-demo-password" };
+
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const SCREENSHOT_DIR = path.join(WEB_ROOT, "test-results", "screenshots");
 const CHROMIUM_FLAGS = [

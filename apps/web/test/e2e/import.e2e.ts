@@ -4,9 +4,8 @@
 // duplicates. Screenshots: test-results/screenshots/import-*.png.
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { openBrowser, screenshot, signIn, startTestServer, type TestServer } from "./harness.ts";
+import { ADMIN, openBrowser, screenshot, signIn, startTestServer, type TestServer } from "./harness.ts";
 
-const ADMIN = { email: "admin@demo.local", password: "admin-demo-password" };
 const SAMPLES = new URL("../../../worker/seed/samples/", import.meta.url);
 
 let server: TestServer;

@@ -8,11 +8,9 @@ import { readFile } from "node:fs/promises";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rectangleRle } from "../support/coco-rle.ts";
-import { openBrowser, screenshot, signIn, startTestServer, type TestServer } from "./harness.ts";
+import { ADMIN, REVIEWER, openBrowser, screenshot, signIn, startTestServer, type TestServer } from "./harness.ts";
 
-// The seeded demo's documented credentials and labels (apps/worker/src/seed.ts).
-const ADMIN = { email: "admin@demo.local", password: "admin-demo-password" };
-const REVIEWER = { email: "reviewer@demo.local", password: "reviewer-demo-password" };
+// The seeded demo's documented labels (apps/worker/src/seed.ts).
 const DOG_RGB = [0xe6, 0x19, 0x4b];
 
 let server: TestServer;

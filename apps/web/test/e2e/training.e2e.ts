@@ -3,10 +3,7 @@
 // yet, so the round must stop with its reason in words and leave the active model as it was; a reviewer
 // has no Training tab and the page refuses them. Screenshot: test-results/screenshots/training.png.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openBrowser, screenshot, signIn, startTestServer, type TestServer } from "./harness.ts";
-
-const ADMIN = { email: "admin@demo.local", password: "admin-demo-password" };
-const REVIEWER = { email: "reviewer@demo.local", password: "reviewer-demo-password" };
+import { ADMIN, REVIEWER, openBrowser, screenshot, signIn, startTestServer, type TestServer } from "./harness.ts";
 
 let server: TestServer;
 
