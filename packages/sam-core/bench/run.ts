@@ -11,12 +11,10 @@
  * - browser: the same decoder through onnxruntime-web in headless Chromium (`browserBench`).
  * - rle: the mask toolkit's `runRleBench()` (bench/rle.ts).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import { basename, dirname, join } from "node:path";
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
+import { availableParallelism, cpus, loadavg } from "node:os";
 import { buildDecoderOnnx, buildEncoderOnnx, initDecoderWeights, samConfig } from "../src/builder/index.ts";
 import type { SamConfigName } from "../src/builder/index.ts";
 import { encoderFlops } from "../src/inspect/index.ts";
@@ -25,6 +23,7 @@ import type { OrtBackend } from "../src/runtime/index.ts";
 import { SamPredictor } from "../src/predictor/index.ts";
 import { createNodeBackend, decodeImage } from "../src/node.ts";
 import { configureWebRuntime, createWebBackend } from "../src/web.ts";
+import { CHROMIUM, startChromiumBench } from "./chromium.ts";
 import { runRleBench } from "./rle.ts";
 
 const args = new Set(process.argv.slice(2));
@@ -139,13 +138,6 @@ async function encoderBench(arch: SamConfigName, runs: number): Promise<void> {
  * (`apt-get install -y chromium`). The encoder in the browser is not benchmarked (it runs server-side).
  */
 async function browserBench(decoder: Uint8Array, embeddingSeed: number, original: [number, number], inputSize: number, flops: number): Promise<void> {
-  const chromium = "/usr/bin/chromium";
-  if (!existsSync(chromium)) {
-    console.log(`browser: skipped (${chromium} not found; apt-get install -y chromium)`);
-    return;
-  }
-  const { build } = await import("esbuild");
-  const { chromium: launcher } = await import("playwright-core");
   const here = dirname(fileURLToPath(import.meta.url));
   const entry = `
     import { SamPredictor, createWebBackend, configureWebRuntime } from ${JSON.stringify(join(here, "../src/web.ts"))};
@@ -170,33 +162,13 @@ async function browserBench(decoder: Uint8Array, embeddingSeed: number, original
       const low = await time((i) => p.predictLowRes(click(i)));
       return { full, low, isolated: globalThis.crossOriginIsolated, threads: cfg.threads };
     };`;
-  const bundle = await build({ stdin: { contents: entry, resolveDir: here, loader: "js" }, bundle: true, format: "esm", platform: "browser", write: false, logLevel: "silent" });
-  const ortDir = join(here, "../../../node_modules/onnxruntime-web/dist");
-  const server = createServer((req, res) => {
-    const url = req.url ?? "/";
-    const send = (body: Uint8Array | string, type: string) => {
-      res.writeHead(200, { "Content-Type": type, "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp", "Cross-Origin-Resource-Policy": "same-origin" });
-      res.end(body);
-    };
-    if (url === "/") return send('<!doctype html><script type="module" src="/bench.js"></script>', "text/html");
-    if (url === "/bench.js") return send(bundle.outputFiles[0]!.contents, "text/javascript");
-    if (url === "/decoder.onnx") return send(decoder, "application/octet-stream");
-    const name = url.startsWith("/ort/") ? basename(url) : "";
-    if (name && existsSync(join(ortDir, name))) return send(readFileSync(join(ortDir, name)), name.endsWith(".wasm") ? "application/wasm" : "text/javascript");
-    res.writeHead(404).end();
-  });
-  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
-  const port = (server.address() as AddressInfo).port;
-  const userDir = mkdtempSync(join(tmpdir(), "sam-bench-chromium-"));
-  const browser = await launcher.launchPersistentContext(userDir, {
-    executablePath: chromium,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  const chromium = await startChromiumBench(entry, decoder);
+  if (!chromium) {
+    console.log(`browser: skipped (${CHROMIUM} not found; apt-get install -y chromium)`);
+    return;
+  }
   try {
-    const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${port}/`);
-    await page.waitForFunction(() => "runDecoderBench" in globalThis);
+    const page = await chromium.openPage("runDecoderBench");
     const cfg = { threads: THREADS, seed: embeddingSeed, original, inputSize, runs: QUICK ? 8 : 40 };
     const res = (await page.evaluate((c) => (globalThis as unknown as { runDecoderBench(c: unknown): Promise<unknown> }).runDecoderBench(c), cfg)) as {
       full: number;
@@ -207,9 +179,7 @@ async function browserBench(decoder: Uint8Array, embeddingSeed: number, original
     record({ bench: "decoder predict (ms/prompt)", runtime: "chromium-wasm", ms: res.full, flops });
     record({ bench: "decoder predictLowRes (ms/prompt)", runtime: "chromium-wasm", ms: res.low, flops });
   } finally {
-    await browser.close();
-    server.close();
-    rmSync(userDir, { recursive: true, force: true });
+    await chromium.close();
   }
 }
 

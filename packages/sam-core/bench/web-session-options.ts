@@ -10,13 +10,11 @@
  * hits them alike; the result is each one's median over all its runs and its ratio to the baseline (the
  * options createWebBackend used before this bench) at the same thread count.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-import { availableParallelism, loadavg, tmpdir } from "node:os";
-import { basename, dirname, join } from "node:path";
+import { availableParallelism, loadavg } from "node:os";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildDecoderOnnx, initDecoderWeights, samConfig } from "../src/builder/index.ts";
+import { CHROMIUM, startChromiumBench } from "./chromium.ts";
 
 const argv = process.argv.slice(2);
 const arg = (name: string, fallback: number) => {
@@ -53,10 +51,6 @@ function median(xs: number[]): number {
 const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(0.95 * xs.length))]!;
 
 async function main(): Promise<void> {
-  const chromium = "/usr/bin/chromium";
-  if (!existsSync(chromium)) throw new Error(`${chromium} not found (apt-get install -y chromium)`);
-  const { build } = await import("esbuild");
-  const { chromium: launcher } = await import("playwright-core");
   const here = dirname(fileURLToPath(import.meta.url));
   const cfg = samConfig("vit_b");
   const decoder = buildDecoderOnnx(cfg.decoder, initDecoderWeights(cfg.decoder, 1), { variant: "public" }).model;
@@ -83,29 +77,8 @@ async function main(): Promise<void> {
       await p.release();
       return { times, isolated: globalThis.crossOriginIsolated };
     };`;
-  const bundle = await build({ stdin: { contents: entry, resolveDir: here, loader: "js" }, bundle: true, format: "esm", platform: "browser", write: false, logLevel: "silent" });
-  const ortDir = join(here, "../../../node_modules/onnxruntime-web/dist");
-  const server = createServer((req, res) => {
-    const url = req.url ?? "/";
-    const send = (body: Uint8Array | string, type: string) => {
-      res.writeHead(200, { "Content-Type": type, "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp", "Cross-Origin-Resource-Policy": "same-origin" });
-      res.end(body);
-    };
-    if (url === "/") return send('<!doctype html><script type="module" src="/bench.js"></script>', "text/html");
-    if (url === "/bench.js") return send(bundle.outputFiles[0]!.contents, "text/javascript");
-    if (url === "/decoder.onnx") return send(decoder, "application/octet-stream");
-    const name = url.startsWith("/ort/") ? basename(url) : "";
-    if (name && existsSync(join(ortDir, name))) return send(readFileSync(join(ortDir, name)), name.endsWith(".wasm") ? "application/wasm" : "text/javascript");
-    res.writeHead(404).end();
-  });
-  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
-  const port = (server.address() as AddressInfo).port;
-  const userDir = mkdtempSync(join(tmpdir(), "sam-bench-chromium-"));
-  const browser = await launcher.launchPersistentContext(userDir, {
-    executablePath: chromium,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  const chromium = await startChromiumBench(entry, decoder);
+  if (!chromium) throw new Error(`${CHROMIUM} not found (apt-get install -y chromium)`);
   const times = new Map<string, number[]>();
   console.log(`decoder predictLowRes in Chromium: ${RUNS} runs x ${ROUNDS} rounds per variant, threads ${THREADS.join(" and ")}, ${availableParallelism()} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}`);
   try {
@@ -115,9 +88,7 @@ async function main(): Promise<void> {
         // Rotate the order each round so no variant always runs first (warmest or coldest machine).
         const order = names.map((_, i) => names[(i + round) % names.length]!);
         for (const name of order) {
-          const page = await browser.newPage();
-          await page.goto(`http://127.0.0.1:${port}/`);
-          await page.waitForFunction(() => "runVariant" in globalThis);
+          const page = await chromium.openPage("runVariant");
           const res = (await page.evaluate(
             (c) => (globalThis as unknown as { runVariant(c: unknown): Promise<unknown> }).runVariant(c),
             { threads, runs: RUNS, options: VARIANTS[name]!.options },
@@ -130,9 +101,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await browser.close();
-    server.close();
-    rmSync(userDir, { recursive: true, force: true });
+    await chromium.close();
   }
   for (const threads of THREADS) {
     const base = median(times.get(`${threads}|baseline`)!);
