@@ -377,13 +377,7 @@ function prepareGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRa
     ["s_up", ops.matMul(g, keys0, rowScale(x, g12, upWeight(x))), [1, s * s, d]],
   ];
   for (const [name, v, dims] of out) g.output(v, name, "float32", dims);
-  return serializeModel(g, {
-    graphName: "decoder-amg-prepare",
-    metadata: samMetadata("decoder-throughput", c, layoutNote(false, false), {
-      variant: "amg-lowrank-prepare",
-      gelu: o.gelu,
-    }),
-  }).model;
+  return serialize(g, c, o, "decoder-amg-prepare", "amg-lowrank-prepare");
 }
 
 function tokensGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRankBuildOptions>): Uint8Array {
@@ -527,13 +521,7 @@ function tokensGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRan
     "rank",
     d,
   ]);
-  return serializeModel(g, {
-    graphName: "decoder-amg-lowrank-tokens",
-    metadata: samMetadata("decoder-throughput", c, layoutNote(false, false), {
-      variant: "amg-lowrank-tokens",
-      gelu: o.gelu,
-    }),
-  }).model;
+  return serialize(g, c, o, "decoder-amg-lowrank-tokens", "amg-lowrank-tokens");
 }
 
 type Stats = { mu: Value; alpha: Value };
@@ -626,12 +614,20 @@ function masksGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRank
   const grid = ops.transpose(g, ops.reshape(g, planes, [-1, s, s, 2, 2, 2, 2, k]), [0, 7, 1, 3, 5, 2, 4, 6]);
   const masks = ops.reshape(g, grid, [-1, k, 4 * s, 4 * s]);
   g.output(masks, "low_res_masks", "float32", ["batch", k, 4 * s, 4 * s]);
+  return serialize(g, c, o, "decoder-amg-lowrank-masks", "amg-lowrank-masks");
+}
+
+/** One of the three graphs' bytes; `variant` in its metadata names which. */
+function serialize(
+  g: GraphBuilder,
+  c: DecoderConfig,
+  o: Required<AmgLowRankBuildOptions>,
+  graphName: string,
+  variant: string,
+): Uint8Array {
   return serializeModel(g, {
-    graphName: "decoder-amg-lowrank-masks",
-    metadata: samMetadata("decoder-throughput", c, layoutNote(false, false), {
-      variant: "amg-lowrank-masks",
-      gelu: o.gelu,
-    }),
+    graphName,
+    metadata: samMetadata("decoder-throughput", c, layoutNote(false, false), { variant, gelu: o.gelu }),
   }).model;
 }
 
