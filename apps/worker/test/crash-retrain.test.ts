@@ -4,16 +4,13 @@
 import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import path from "node:path";
-import { createHash } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { encodeMask, rleArea, rleBbox } from "@data-engine/sam-core";
-import { generateScene } from "@data-engine/sam-train";
 import { enqueueJob } from "../src/queue/enqueue.ts";
 import { registerStarterModel } from "../src/models/starter.ts";
 import { activateModel } from "../src/models/activate.ts";
 import { trainingRunIdFor } from "../src/jobs/retrain/handler.ts";
 import { createCrashHarness, type CrashHarness } from "./support/crash-harness.ts";
-import { SCENE_SEED, SCENE_SIZE, writeScenes } from "./support/training-project.ts";
+import { acceptSceneMasks, writeScenes } from "./support/training-project.ts";
 
 const onPostgres = process.env.TEST_DATABASE === "postgres";
 let harness: CrashHarness;
@@ -50,15 +47,7 @@ describe(`a worker killed with SIGKILL mid-round (${onPostgres ? "PostgreSQL" : 
     });
     expect((await harness.runWorker(embedId)).status).toBe("SUCCEEDED");
     const [killedId, cleanId] = await harness.withServices(async (services) => {
-      for (const image of await services.prisma.image.findMany({ where: { projectId } })) {
-        const i = Number(/scene-(\d+)/.exec(image.fileName ?? "")![1]);
-        for (const m of generateScene(SCENE_SEED + i, { size: SCENE_SIZE, domain: "rings" }).masks) {
-          const rle = encodeMask(m);
-          await services.prisma.mask.create({
-            data: { projectId, imageId: image.id, rle: rle.counts, rleChecksum: createHash("sha256").update(rle.counts).digest("hex"), bbox: [...rleBbox(rle)], area: rleArea(rle), source: "MANUAL", stage: 1, status: "ACCEPTED" },
-          });
-        }
-      }
+      await acceptSceneMasks(services, projectId);
       const params = { heldOutFraction: 0.3, splitSeed: 2, trainer };
       const a = await enqueueJob(services, { type: "RETRAIN", projectId, params });
       const b = await enqueueJob(services, { type: "RETRAIN", projectId, params });

@@ -13,8 +13,8 @@ import { enqueueJob } from "../../src/queue/enqueue.ts";
 import { activateModel } from "../../src/models/activate.ts";
 import { createProject, waitForJob } from "./services.ts";
 
-export const SCENE_SEED = 4000;
-export const SCENE_SIZE = 256;
+const SCENE_SEED = 4000;
+const SCENE_SIZE = 256;
 const scene = (i: number) => generateScene(SCENE_SEED + i, { size: SCENE_SIZE, domain: "rings" });
 
 /** Writes `count` scenes as scene-<i>.png into a new temporary folder. */
@@ -36,6 +36,12 @@ export async function setupTrainingProject(
   const { embedJob } = await activateModel(services, { projectId, modelVersionId: args.modelVersionId, embed: args.embed ?? true });
   if (embedJob) expect((await waitForJob(services, embedJob.id, 120_000)).status).toBe("SUCCEEDED");
   if (args.accept === false) return projectId;
+  await acceptSceneMasks(services, projectId);
+  return projectId;
+}
+
+/** Stores every ingested scene's exact object masks as ACCEPTED masks of the project. */
+export async function acceptSceneMasks(services: Services, projectId: string): Promise<void> {
   const images = await services.prisma.image.findMany({ where: { projectId }, select: { id: true, fileName: true } });
   for (const image of images) {
     const i = Number(/scene-(\d+)/.exec(image.fileName ?? "")![1]);
@@ -49,5 +55,4 @@ export async function setupTrainingProject(
       });
     }
   }
-  return projectId;
 }
