@@ -72,7 +72,7 @@ export function rebuildSource(o: Pick<SplitFromExportOptions, "decoder" | "exter
 }
 
 /** The rows `[per]` of the given prompts out of `[count, per]` (the array itself when all are chosen in order). */
-export function pickPrompts(src: Float32Array, per: number, prompts: readonly number[], count: number): Float32Array {
+function pickPrompts(src: Float32Array, per: number, prompts: readonly number[], count: number): Float32Array {
   if (prompts.length === count && prompts.every((p, i) => p === i)) return src;
   const dst = new Float32Array(prompts.length * per);
   prompts.forEach((p, i) => dst.set(src.subarray(p * per, (p + 1) * per), i * per));
