@@ -4,8 +4,6 @@
 // Used for the result of a round and for a decoder trained elsewhere (external trainer).
 import { createHash } from "node:crypto";
 import type { ModelSource, ModelVersion } from "@data-engine/db";
-import type { DecoderConfig, WeightMap } from "@data-engine/sam-core";
-import { exportDecoder } from "@data-engine/sam-train";
 import type { Services } from "../../services.ts";
 import { embeddingModelId, shareEmbeddings } from "../../models/embedding-identity.ts";
 
@@ -64,14 +62,4 @@ export async function registerDecoderVariant(services: Services, req: DecoderVar
   });
   await shareEmbeddings(services, req.base.id, model.id);
   return model;
-}
-
-/** The result of a round: the trained weights exported in both decoder forms. */
-export function registerCandidate(
-  services: Services,
-  req: Omit<DecoderVariantRequest, "decoder" | "decoderThroughput" | "source" | "config"> & { decoderConfig: DecoderConfig; weights: WeightMap },
-): Promise<ModelVersion> {
-  const files = exportDecoder(req.decoderConfig, req.weights);
-  const { decoderConfig, weights: _w, ...rest } = req;
-  return registerDecoderVariant(services, { ...rest, source: "TRAINED", decoder: files.decoder, decoderThroughput: files.decoderThroughput, config: { decoder: decoderConfig } });
 }

@@ -7,14 +7,23 @@ import { evaluate, onnxDecoder, type EvalResult, type MaskSample } from "@data-e
 
 export type HeldOutMetrics = Omit<EvalResult, "elapsedMs">;
 
-export async function evaluateWeights(
+export function evaluateWeights(
   config: DecoderConfig,
   weights: WeightMap,
   heldOut: readonly MaskSample[],
   maxClicks: number,
 ): Promise<HeldOutMetrics> {
-  const model = buildDecoderOnnx(config, weights, { variant: "throughput" }).model;
-  const dec = await onnxDecoder(createNodeBackend(), model, config);
+  return evaluateThroughputDecoder(config, buildDecoderOnnx(config, weights, { variant: "throughput" }).model, heldOut, maxClicks);
+}
+
+/** The same, on a throughput decoder already built (when it is to be stored too: one build, not two). */
+export async function evaluateThroughputDecoder(
+  config: DecoderConfig,
+  throughputModel: Uint8Array,
+  heldOut: readonly MaskSample[],
+  maxClicks: number,
+): Promise<HeldOutMetrics> {
+  const dec = await onnxDecoder(createNodeBackend(), throughputModel, config);
   try {
     const { elapsedMs: _elapsed, ...metrics } = await evaluate(config, dec.decode, heldOut, { maxClicks });
     return metrics;

@@ -14,7 +14,7 @@ import { decodeStoredRgb } from "../ingest/normalise.ts";
 import { BUNDLE_FORMAT, JOB_FORMAT } from "./external-bundle.ts";
 import { baseDecoder } from "./handler.ts";
 import { loadSplit } from "./samples.ts";
-import { beats, evaluateWeights } from "./evaluate.ts";
+import { beats, evaluateThroughputDecoder, evaluateWeights } from "./evaluate.ts";
 import { registerDecoderVariant } from "./candidate.ts";
 
 export interface ImportResultRequest {
@@ -108,10 +108,10 @@ export async function importExternalResult(services: Services, req: ImportResult
         await predictor.release();
       }
     }
-    const metrics = await evaluateWeights(c, imported.weights, heldForResult.samples, evalClicks);
+    const throughput = buildDecoderOnnx(c, imported.weights, { variant: "throughput" }).model;
+    const metrics = await evaluateThroughputDecoder(c, throughput, heldForResult.samples, evalClicks);
     const record = { heldOut: metrics, base: baseMetrics, beatsBase: beats(metrics, baseMetrics), datasetVersionId: datasetId, trainingRunId: runId, external: { bundle: prefix, reported } };
     const name = req.name ?? `${base.name} · external ${job.train === "encoder+decoder" ? "encoder+decoder" : "decoder"}`;
-    const throughput = buildDecoderOnnx(c, imported.weights, { variant: "throughput" }).model;
     let model: ModelVersion;
     if (!encoderBytes) {
       model = await registerDecoderVariant(services, {

@@ -6,7 +6,7 @@
 // crash, and a finished round is never trained twice. Whatever goes wrong, the active model is untouched.
 import type { ModelVersion, TrainingRun } from "@data-engine/db";
 import { importDecoderWeights, type DecoderConfig, type WeightMap } from "@data-engine/sam-core";
-import { SamTrainError, TrainingCancelledError, trainDecoder } from "@data-engine/sam-train";
+import { SamTrainError, TrainingCancelledError, exportDecoder, trainDecoder } from "@data-engine/sam-train";
 import type { Services } from "../../services.ts";
 import type { JobContext } from "../../queue/context.ts";
 import { JobCancelledError, JobReleasedError, PermanentJobError } from "../../errors.ts";
@@ -14,9 +14,9 @@ import type { JsonObject } from "../types.ts";
 import type { RetrainParams } from "./params.ts";
 import { existingTrainingSnapshot, freezeTrainingSnapshot } from "./snapshot.ts";
 import { loadSplit } from "./samples.ts";
-import { beats, evaluateWeights, type HeldOutMetrics } from "./evaluate.ts";
+import { beats, evaluateThroughputDecoder, evaluateWeights, type HeldOutMetrics } from "./evaluate.ts";
 import { checkpointKey, storageCheckpointStore } from "./checkpoint-store.ts";
-import { registerCandidate } from "./candidate.ts";
+import { registerDecoderVariant } from "./candidate.ts";
 import { readExternalData, readModelFile } from "../../models/process-cache.ts";
 
 /** Fewer training masks than this and a round is refused (a decoder cannot learn anything from them). */
@@ -194,7 +194,9 @@ export async function runRetrain(ctx: JobContext<RetrainParams>): Promise<JsonOb
     }
 
     await ctx.checkpoint(P.trained, P.done, `evaluating the retrained decoder on ${held.samples.length} held-out masks`);
-    const metrics = await evaluateWeights(decoder.config, result.weights, held.samples, settings.evalClicks);
+    // Exported once: the throughput file is what is evaluated here and what the candidate stores.
+    const files = exportDecoder(decoder.config, result.weights);
+    const metrics = await evaluateThroughputDecoder(decoder.config, files.decoderThroughput, held.samples, settings.evalClicks);
     const better = beats(metrics, baseMetrics);
     const last = result.log[result.log.length - 1];
     const record = {
@@ -207,16 +209,18 @@ export async function runRetrain(ctx: JobContext<RetrainParams>): Promise<JsonOb
       trainImages: train.images,
       skippedMasks: train.skipped.length + held.skipped.length,
     };
-    const candidate = await registerCandidate(services, {
+    const candidate = await registerDecoderVariant(services, {
       base,
       projectId,
+      source: "TRAINED",
       trainingRunId: runId,
       datasetVersionId: dataset.id,
       name: params.name ?? `${base.name} · round ${base.trainingRound + 1}`,
-      decoderConfig: decoder.config,
-      weights: result.weights,
+      decoder: files.decoder,
+      decoderThroughput: files.decoderThroughput,
       metrics: record,
       createdById: job.createdById,
+      config: { decoder: decoder.config },
     });
     run = await prisma.trainingRun.update({
       where: { id: runId },
