@@ -45,13 +45,22 @@ export async function loadSplit(
   const missingEmbeddings: string[] = [];
   const s = args.decoder.embeddingSize;
   const shape = [1, args.decoder.transformerDim, s, s];
+  // The stored embeddings' keys in one query, not one per image.
+  const storedKeys = args.embeddingFor
+    ? new Map<string, string>()
+    : new Map(
+        (await prisma.embedding.findMany({
+          where: { modelVersionId: args.embeddingModelId, imageId: { in: [...byImage.keys()] } },
+          select: { imageId: true, storageKey: true },
+        })).map((row) => [row.imageId, row.storageKey]),
+      );
   let done = 0;
   for (const [imageId, list] of byImage) {
     await args.onImage?.(done++, byImage.size);
-    const row = args.embeddingFor ? null : await prisma.embedding.findUnique({ where: { imageId_modelVersionId: { imageId, modelVersionId: args.embeddingModelId } } });
     let embedding: Float32Array | null = args.embeddingFor ? await args.embeddingFor(imageId) : null;
-    if (row) {
-      const bytes = await services.storage.getBytes(row.storageKey);
+    const storageKey = storedKeys.get(imageId);
+    if (storageKey) {
+      const bytes = await services.storage.getBytes(storageKey);
       const e = decodeEmbedding(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       if (e.shape.join(",") !== shape.join(",")) {
         throw new Error(`image ${imageId}: its stored embedding is [${e.shape.join(",")}] but the decoder takes [${shape.join(",")}]`);
