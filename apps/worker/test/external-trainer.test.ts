@@ -26,7 +26,9 @@ let starterId: string;
 
 beforeAll(async () => {
   services = await createTestServices();
-  folder = await writeScenes(8);
+  // 12 scenes: the by-image split depends on the (random) image ids, and with 8 an unlucky split could leave
+  // fewer than the 8 training masks a round needs.
+  folder = await writeScenes(12);
   tmp = await mkdtemp(path.join(tmpdir(), "external-trainer-"));
   starterId = (await registerStarterModel(services)).id;
   workers = await startWorkers(services, { log: () => undefined, pollingIntervalSeconds: 0.5, reconcileIntervalMs: 0 });
@@ -82,7 +84,8 @@ describe("the external trainer contract", () => {
     const projectId = await setupTrainingProject(services, { slug: "ext", folder, modelVersionId: starterId });
     // A round from the CLI, only to get a snapshot and a run to bundle (few steps).
     const queued = (await cli("retrain", { project: "ext", steps: "4", trainable: "heads", objects: "2", focal: "0", "held-out": "0.3", "no-wait": true })) as { id: string };
-    expect((await waitForJob(services, queued.id, 240_000)).status).toBe("SUCCEEDED");
+    const ended = await waitForJob(services, queued.id, 240_000);
+    expect(ended.status, ended.error ?? "").toBe("SUCCEEDED");
     const run = await services.prisma.trainingRun.findFirstOrThrow({ where: { projectId } });
 
     const bundle = (await cli("training bundle", { project: "ext", run: run.id })) as { prefix: string; masks: number; images: number };
