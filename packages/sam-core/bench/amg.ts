@@ -90,7 +90,8 @@ function report(label: string, r: AmgResult & { cpu?: { encode: number; decode: 
       ` (post ${pct(t.postprocessMs, t.totalMs)} of total, ${pct(t.postprocessMs, t.totalMs - t.encodeMs)} of decode+post)\n` +
       `    ${r.stats.prompts} prompts in ${r.stats.decoderRuns} decoder runs over ${r.stats.crops} crop(s), masks decoded for ${r.stats.maskPrompts} prompt(s); candidates ${r.stats.candidates}` +
       ` -> IoU ${r.stats.afterIou} -> stability ${r.stats.afterStability} -> crop edge ${r.stats.afterCropEdge}` +
-      ` -> per-crop NMS ${r.stats.afterCropNms} -> output ${r.stats.output}`,
+      ` -> per-crop NMS ${r.stats.afterCropNms} -> output ${r.stats.output}` +
+      (r.stats.redecoded ? `; ${r.stats.redecoded} NMS survivor(s) decoded again (past the kept-logits budget)` : ""),
   );
 }
 

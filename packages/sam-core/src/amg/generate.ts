@@ -8,11 +8,12 @@
  * - upscaled values are computed only where bounds from the low-res logits cannot decide a threshold
  *   (see mask-upscaler.ts); the stability score comes first, then the box (all NMS needs);
  * - a candidate's mask (RLE, area) is built only if it survives the per-crop NMS: until then its
- *   low-res logits are kept, within a memory budget; no full-resolution mask is ever held.
+ *   low-res logits are kept, within a memory budget; past the budget only its prompt is kept and the
+ *   survivors' logits are decoded again after NMS; no full-resolution mask is ever held.
  */
 import type { SamEmbedding } from "../embedding/embedding.ts";
 import { nms } from "../mask/boxes.ts";
-import type { Box, Rle } from "../mask/types.ts";
+import type { Box } from "../mask/types.ts";
 import type { Candidate } from "./candidate.ts";
 import { isBoxNearCropEdge } from "./crop-edge.ts";
 import { assertCropsUsable, generateCropBoxes } from "./crop-boxes.ts";
@@ -38,6 +39,11 @@ export interface GenerateMasksInput {
   embedding?: SamEmbedding;
   onProgress?: (progress: AmgProgress) => void;
   signal?: AbortSignal;
+  /**
+   * Bytes of low-res logits kept per crop for candidates awaiting NMS (default 128 MiB). Past it a
+   * candidate keeps only its prompt and is decoded again if it survives. Exposed for tests and tuning.
+   */
+  keptLogitsBytes?: number;
 }
 
 const f32 = Math.fround;
@@ -80,25 +86,75 @@ function checkEmbedding(e: SamEmbedding, height: number, width: number, what: st
 
 /**
  * Low-res logits kept per crop for candidates whose mask is built after NMS. A noise-like mask of a
- * 1024-input model keeps ~175 KB (its RLE would take several times that); beyond the budget, masks are
- * built at once.
+ * 1024-input model keeps ~175 KB (its RLE would take several times that). Beyond the budget a candidate
+ * keeps only its prompt: building its mask at once costs ~9 ms for a noise-like 1024-input mask, while
+ * most such candidates never survive NMS, and decoding a survivor again costs one prompt of a batch.
  */
 const PENDING_BYTES = 128 * 2 ** 20;
 
-/** A candidate before NMS: its mask either built (`rle`, `area`) or still as low-res `logits`. */
+/** A candidate before NMS: its mask still as low-res `logits`, or only the prompt to decode again. */
 interface Pending extends Omit<Candidate, "rle" | "area"> {
-  rle?: Rle;
-  area?: number;
   logits?: CapturedLogits;
+  /** Past the logits budget: the prompt in the model frame and the mask token to decode again. */
+  redecode?: { x: number; y: number; token: number };
 }
 
 /** Builds a surviving candidate's mask from its kept logits (same values as building it at once). */
 function finish(c: Pending, upscaler: MaskUpscaler): Candidate {
-  const { logits, rle, area, ...rest } = c;
-  if (rle !== undefined && area !== undefined) return { ...rest, rle, area };
+  const { logits, redecode: _redecode, ...rest } = c;
   upscaler.loadCaptured(logits!);
   const mask = upscaler.materialize();
   return { ...rest, rle: mask.rle, area: mask.area };
+}
+
+/**
+ * Decodes the prompts of NMS survivors that kept no logits again (batched, one run per distinct prompt)
+ * and builds their masks. The box NMS saw came from the first decode; the output box is the rebuilt
+ * mask's, so box, area and segmentation always agree.
+ */
+async function redecodeSurvivors(
+  survivors: Pending[],
+  decoder: AmgDecoder,
+  embedding: SamEmbedding,
+  upscaler: MaskUpscaler,
+  signal: AbortSignal | undefined,
+): Promise<{ rebuilt: Map<Pending, Candidate>; decodeMs: number }> {
+  const out = new Map<Pending, Candidate>();
+  let decodeMs = 0;
+  const byPrompt = new Map<string, Pending[]>();
+  for (const c of survivors) {
+    const key = `${c.redecode!.x},${c.redecode!.y}`;
+    const list = byPrompt.get(key);
+    if (list) list.push(c);
+    else byPrompt.set(key, [c]);
+  }
+  const groups = [...byPrompt.values()];
+  for (let s = 0; s < groups.length; s += decoder.maxBatch) {
+    checkAbort(signal);
+    const chunk = groups.slice(s, s + decoder.maxBatch);
+    const points = new Float32Array(chunk.length * 2);
+    chunk.forEach((g, i) => {
+      points[2 * i] = g[0]!.redecode!.x;
+      points[2 * i + 1] = g[0]!.redecode!.y;
+    });
+    const td = now();
+    const d = await decodeSurvivors(decoder, embedding, points, chunk.length, null);
+    decodeMs += now() - td;
+    checkDecoded(d, chunk.length, embedding);
+    const m = d.numMasks;
+    const plane = d.lowResHeight * d.lowResWidth;
+    chunk.forEach((g, j) => {
+      for (const c of g) {
+        upscaler.load(d.lowResMasks, (j * m + c.redecode!.token) * plane);
+        const mask = upscaler.materialize();
+        const { logits: _l, redecode: _r, ...rest } = c;
+        const [cx0, cy0] = c.cropBox;
+        const bc = mask.box;
+        out.set(c, { ...rest, box: [bc[0] + cx0, bc[1] + cy0, bc[2] + cx0, bc[3] + cy0], boxInCrop: bc, rle: mask.rle, area: mask.area });
+      }
+    });
+  }
+  return { rebuilt: out, decodeMs };
 }
 
 /** A batch's IoU predictions, and the mask logits of `prompts` (ascending batch indices) only. */
@@ -178,6 +234,7 @@ export async function generateMasks(input: GenerateMasksInput, options: AmgOptio
     afterStability: 0,
     afterCropEdge: 0,
     afterCropNms: 0,
+    redecoded: 0,
     output: 0,
   };
   let encodeMs = 0;
@@ -189,6 +246,7 @@ export async function generateMasks(input: GenerateMasksInput, options: AmgOptio
   const thrLo = f32(-opts.stabilityScoreOffset);
   // "1 or more disables it": a mask covering the whole image is kept, as in the reference.
   const maxArea = opts.maxMaskAreaFraction < 1 ? opts.maxMaskAreaFraction * H * W : null;
+  const budget = input.keptLogitsBytes ?? PENDING_BYTES;
 
   let all: Candidate[] = [];
   for (let ci = 0; ci < crops.length; ci++) {
@@ -289,13 +347,11 @@ export async function generateMasks(input: GenerateMasksInput, options: AmgOptio
             // The mask itself (RLE, area) is needed only if the candidate survives NMS, which needs
             // only the box: keep the low-res logits instead, up to a memory budget.
             const bytes = upscaler.captureBytes();
-            if (pendingBytes + bytes <= PENDING_BYTES) {
+            if (pendingBytes + bytes <= budget) {
               pendingBytes += bytes;
               candidate.logits = upscaler.capture();
             } else {
-              const mask = upscaler.materialize();
-              candidate.rle = mask.rle;
-              candidate.area = mask.area;
+              candidate.redecode = { x: modelPoints[2 * i]!, y: modelPoints[2 * i + 1]!, token: t };
             }
             kept.push(candidate);
           }
@@ -309,7 +365,16 @@ export async function generateMasks(input: GenerateMasksInput, options: AmgOptio
       kept.map((c) => c.iouPred),
       opts.boxNmsThresh,
     );
-    for (const i of keep) all.push(finish(kept[i]!, upscaler!));
+    const survivors = keep.map((i) => kept[i]!);
+    const again = survivors.filter((c) => c.redecode);
+    let rebuilt: Map<Pending, Candidate> | undefined;
+    if (again.length > 0) {
+      const r = await redecodeSurvivors(again, decoder, embedding, upscaler!, input.signal);
+      rebuilt = r.rebuilt;
+      decodeMs += r.decodeMs;
+      stats.redecoded += again.length;
+    }
+    for (const c of survivors) all.push(rebuilt?.get(c) ?? finish(c, upscaler!));
   }
   stats.afterCropNms = all.length;
 

@@ -43,6 +43,8 @@ export interface AmgStats {
   afterStability: number;
   afterCropEdge: number;
   afterCropNms: number;
+  /** Per-crop NMS survivors decoded a second time (past the kept-logits budget). */
+  redecoded: number;
   output: number;
 }
 

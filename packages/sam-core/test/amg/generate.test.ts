@@ -117,6 +117,19 @@ describe("generateMasks behaviour", () => {
     expect(c.masks).toEqual(a.masks);
   });
 
+  it("past the kept-logits budget, NMS survivors are decoded again with the same masks", async () => {
+    const input = () => ({ height: 70, width: 95, decoder: fakeDecoder(64), encodeCrop: fakeEncodeCrop() });
+    const kept = await generateMasks(input(), opts);
+    expect(kept.stats.redecoded).toBe(0);
+    for (const keptLogitsBytes of [0, 2000]) {
+      const again = await generateMasks({ ...input(), keptLogitsBytes }, opts);
+      expect(again.masks).toEqual(kept.masks);
+      expect(again.stats.redecoded).toBeGreaterThan(0);
+      expect(again.stats.redecoded).toBeLessThanOrEqual(again.stats.afterCropNms);
+      expect(again.stats.afterCropEdge).toBeGreaterThan(again.stats.afterCropNms);
+    }
+  });
+
   it("is deterministic", async () => {
     const run = () => generateMasks({ height: 64, width: 64, decoder: fakeDecoder(16), encodeCrop: fakeEncodeCrop() }, opts);
     expect((await run()).masks).toEqual((await run()).masks);

@@ -136,6 +136,11 @@ describe("two-stage AMG decoder", () => {
       expect(Math.abs(m.predicted_iou - b.masks[i]!.predicted_iou)).toBeLessThanOrEqual(1e-6);
       expect(Math.abs(m.stability_score - b.masks[i]!.stability_score)).toBeLessThanOrEqual(1e-6);
     });
+    // With no logits kept, every NMS survivor is decoded again (masksOf a different set of prompts):
+    // the same masks come back.
+    const c = await generateMasks({ ...input(split), keptLogitsBytes: 0 }, options);
+    expect(c.stats.redecoded).toBe(c.stats.afterCropNms);
+    expect(c.masks).toEqual(a.masks);
   });
 
   it("runs a quantized export as given, saying why", async () => {
