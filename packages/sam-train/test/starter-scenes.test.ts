@@ -4,8 +4,8 @@ import { buildDecoderOnnx, importDecoderWeights, initDecoderWeights, samConfig }
 import { describe, expect, it } from "vitest";
 import { GAUSSIAN } from "../src/model/decoder.ts";
 import { alignPositionalAttention } from "../src/starter/positional-init.ts";
-import { generateScene } from "../src/starter/scenes.ts";
-import { starterConfig } from "../src/starter/train-starter.ts";
+import { downsampleMask, generateScene } from "../src/starter/scenes.ts";
+import { starterConfig, trainSceneSeed, trainStarter } from "../src/starter/train-starter.ts";
 
 describe("starter scenes", () => {
   it("solid fills keep the geometry and paint each surface in one colour", () => {
@@ -96,5 +96,17 @@ describe("positional start of the cross attentions", () => {
     expect(hits).toBe(clicks.length);
     // the unaligned start has no such structure
     expect(w.get(`${attn}.q_proj.weight`)!.data).not.toEqual(base.get(`${attn}.q_proj.weight`)!.data);
+  });
+});
+
+describe("starter training step", () => {
+  it("leaves out an object that vanishes on the low-res grid instead of failing to sample a prompt in it", async () => {
+    // Seed 34's first 64 px scene has 6 objects; one has no low-res cell at 16x16 (majority vote).
+    const scene = generateScene(trainSceneSeed(34, 0), { size: 64, domain: "shapes" });
+    expect(scene.masks.filter((m) => !downsampleMask(m, 16).data.some((v) => v !== 0)).length).toBe(1);
+    const r = await trainStarter({ config: starterConfig(64, 16, 4), steps: 1, seed: 34, maxObjects: 6 });
+    expect(r.steps).toBe(1);
+    expect(r.log).toHaveLength(1);
+    expect(Number.isFinite(r.log[0]!.loss)).toBe(true);
   });
 });

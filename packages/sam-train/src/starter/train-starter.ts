@@ -238,10 +238,14 @@ export async function trainStarter(o: StarterOptions): Promise<StarterResult> {
     });
     if (scene.masks.length === 0) continue;
     const rng = Prng.derive(seed, "starter-step", step);
+    // A thin or small object can vanish on the low-res grid (majority vote per cell): no prompt can be
+    // sampled inside it, so it is left out of the step (seen at 128 px with 16 px patches, L = 32).
     const objects = rng
       .shuffle(scene.masks.slice())
       .slice(0, o.maxObjects ?? 6)
-      .map((m) => downsampleMask(m, L));
+      .map((m) => downsampleMask(m, L))
+      .filter((m) => m.data.some((v) => v !== 0));
+    if (objects.length === 0) continue;
     const masks = objects.flatMap((m) => Array.from({ length: o.promptsPerObject ?? 1 }, () => m));
     const input = tf.tensor4d(preprocessHwc(scene.rgb, S, S, S), [1, 3, S, S]);
     const encTensors = encNames.map((n) => vars.get(n)! as tf.Tensor);
