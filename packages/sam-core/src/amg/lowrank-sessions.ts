@@ -4,7 +4,7 @@
  * batches), `score` runs the tokens graph on a batch, `masksOf` the masks graph on the chosen prompts'
  * low-rank factors. Checked against the export on the same probe batch as the two-stage pair.
  */
-import { buildAmgLowRankDecoder, planesFromChannelsLast, PREPARED_FOR_TOKENS } from "../builder/decoder/amg-lowrank.ts";
+import { buildAmgLowRankDecoder, PREPARED_FOR_TOKENS } from "../builder/decoder/amg-lowrank.ts";
 import type { RtTensor } from "../runtime/backend.ts";
 import { float32Data } from "../runtime/backend.ts";
 import {
@@ -40,7 +40,6 @@ export async function lowRankFromExport(
   const t = o.backend;
   const shape = [...o.embeddingShape];
   const hw = shape[2]! * shape[3]!;
-  const side = shape[2]!;
   let cached: { image: Float32Array; hash: number; out: Record<string, RtTensor> } | undefined;
 
   async function prepared(image: Float32Array): Promise<Record<string, RtTensor>> {
@@ -83,7 +82,7 @@ export async function lowRankFromExport(
             lowrank: t.tensor("float32", pick(lowrank, hw * rank), [n, hw, rank]),
             mix_up: t.tensor("float32", pick(mix, mixPer), [n, rank, mixPer / rank]),
             hyper_in: t.tensor("float32", pick(hyper, hyperPer), [n, numMasks, hyperPer / numMasks]),
-          }), { name: "low_res_masks_cl", toPlanes: (data, n) => planesFromChannelsLast(data, n, side, numMasks) }),
+          })),
       };
     },
     release: async () => {

@@ -89,13 +89,11 @@ export async function masksOfPrompts(
   prompts: readonly number[],
   count: number,
   feeds: (n: number, pick: (src: Float32Array, per: number) => Float32Array) => Record<string, RtTensor>,
-  output: { name: string; toPlanes?: (data: Float32Array, n: number) => Float32Array } = { name: "low_res_masks" },
 ): Promise<LowResMasks> {
   const [lowResHeight, lowResWidth] = lowResSize;
   if (prompts.length === 0) return { lowResMasks: new Float32Array(0), lowResHeight, lowResWidth };
-  const r = await masks.run(feeds(prompts.length, (src, per) => pickPrompts(src, per, prompts, count)), [output.name]);
-  const data = float32Data(r[output.name]!, output.name);
-  return { lowResMasks: output.toPlanes ? output.toPlanes(data, prompts.length) : data, lowResHeight, lowResWidth };
+  const r = await masks.run(feeds(prompts.length, (src, per) => pickPrompts(src, per, prompts, count)), ["low_res_masks"]);
+  return { lowResMasks: float32Data(r["low_res_masks"]!, "low_res_masks"), lowResHeight, lowResWidth };
 }
 
 /** Rebuilds the pair, opens its sessions and checks it on a probe batch; throws with the reason when it cannot. */

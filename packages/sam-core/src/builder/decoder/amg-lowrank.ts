@@ -7,8 +7,7 @@
  *   image tokens (second layer's K/V/Q, final attention's K/V, first output-upscaling ConvTranspose).
  * - `tokens` (per batch): prepared tensors + `point_coords`, `point_labels` -> `iou_predictions`,
  *   `hyper_in`, and the low-rank factors of the image tokens (`scale`, `lowrank`, `mix_up`).
- * - `masks` (per chosen prompt): `s_up` + those factors + `hyper_in` -> `low_res_masks_cl`, the
- *   low-res logits channels last (`planesFromChannelsLast` lays them out as image planes).
+ * - `masks` (per chosen prompt): `s_up` + those factors + `hyper_in` -> `low_res_masks`.
  *
  * Why it is exact (in real arithmetic): an image-to-token attention adds `A M` to the image tokens,
  * with `A = softmax(Q_img K_tok^T)` of shape `[hw, heads*T]` (T tokens per head) and `M` of shape
@@ -18,10 +17,11 @@
  * image tokens. `K W'` is computed once per image (`prepare`); per prompt only the `[hw, heads*T]` by
  * `[heads*T, n]` product remains. After two layers the form is
  * `X2 W + c = scale ⊙ S + lowrank · mix + E` (see `finalFactors`), `scale = alpha2 alpha1` per position,
- * `lowrank` `[hw, 2 heads T + 4]`. The per-position LayerNorm statistics come from the factors too
- * (`layer1Stats`, `layer2Stats`: means and sums of squares through image-only products computed by
- * `prepare`), so no `[hw, C]` tensor is formed per prompt; every projection runs on the factors, and
- * the token-to-image attentions take `q K^T` and `P V` on the factors without forming K or V. The first ConvTranspose (kernel = stride = 2) is a per-position linear map to
+ * `lowrank` `[hw, 2 heads T + 4]`. The per-position LayerNorm statistics still need the tokens
+ * themselves, so `Y1 = K + A0 M0` and `Y2 = X1 + A1 M1` are formed (one `[hw, heads*T] x [heads*T, C]`
+ * product each, instead of the `[hw, C/2] x [C/2, C]` output projection); every projection of them
+ * runs on the factors, and the token-to-image attentions take `q K^T` and `P V` on the factors without
+ * forming K or V. The first ConvTranspose (kernel = stride = 2) is a per-position linear map to
  * `4 * C/4` values, so it takes the same form; its LayerNorm2d and GELU, and the second ConvTranspose
  * (as a MatMul), run channels last.
  *
@@ -56,6 +56,7 @@ export interface AmgLowRankDecoder {
 
 /** Names of the `prepare` outputs, in the order the `tokens` graph takes them (`s_up` goes to `masks`). */
 export const PREPARED_FOR_TOKENS = [
+  "keys0",
   "k0",
   "v0",
   "q0",
@@ -64,10 +65,6 @@ export const PREPARED_FOR_TOKENS = [
   "s1_q",
   "sf_k",
   "sf_v",
-  "st_p0",
-  "st_p0g",
-  "st_p1",
-  "st_kg",
 ] as const;
 
 const MD = "mask_decoder";
@@ -156,26 +153,52 @@ function imageToToken(
   kTok: Value,
   vTok: Value,
   logitsOf: (kT: Value) => Value,
-): [Value, Value, Value] {
+): [Value, Value] {
   const { g, c, p } = x;
   const inner = cross(c);
   const kT = splitHeadsT(x, linear(g, p, `${prefix}.k_proj`, kTok));
   // The 1/sqrt(dh) scale goes on the small token keys rather than the [B,hw,heads,T] logits.
   const a = ops.reshape(g, ops.softmax(g, logitsOf(scaled(x, kT, inner)), -1), [0, 0, -1]);
   // out_proj.weight is [C, inner]; its transpose split by head rows is [heads, dh, C].
-  const vh = splitHeads(x, linear(g, p, `${prefix}.v_proj`, vTok));
-  const m = ops.reshape(g, ops.matMul(g, vh, headsOutProj(x, prefix)), [0, -1, c.transformerDim]);
-  return [a, m, vh];
-}
-
-/** `out_proj.weight` `[C, inner]` transposed and split by head rows: `[heads, dh, C]`. */
-function headsOutProj(x: Ctx, prefix: string): Value {
-  const { c } = x;
-  return ops.reshape(x.g, x.p.linearWeightT(`${prefix}.out_proj`), [
+  const woutH = ops.reshape(g, p.linearWeightT(`${prefix}.out_proj`), [
     c.numHeads,
-    cross(c) / c.numHeads,
+    inner / c.numHeads,
     c.transformerDim,
   ]);
+  const m = ops.reshape(g, ops.matMul(g, splitHeads(x, linear(g, p, `${prefix}.v_proj`, vTok)), woutH), [
+    0,
+    -1,
+    c.transformerDim,
+  ]);
+  return [a, m];
+}
+
+/**
+ * LayerNorm over channels of `y [B,hw,C]` with its per-position mean and 1/std (`[B,hw,1]`). At opset
+ * 17+ one LayerNormalization node gives all three (the same kernel, so the same statistics, as the
+ * throughput decoder's LayerNorm); below, they are spelled out.
+ */
+function normWithStats(
+  x: Ctx,
+  y: Value,
+  gain: Value,
+  bias: Value,
+): { normed: Value; mu: Value; alpha: Value } {
+  const { g } = x;
+  if (g.opset >= 17) {
+    const [normed, mu, alpha] = g.node(
+      "LayerNormalization",
+      [y, gain, bias],
+      { axis: -1, epsilon: { f: LN_EPS } },
+      { outputs: 3 },
+    );
+    return { normed: normed!, mu: mu!, alpha: alpha! };
+  }
+  const mu = ops.reduceMean(g, y, [-1]);
+  const centred = ops.sub(g, y, mu);
+  const variance = ops.reduceMean(g, ops.mul(g, centred, centred), [-1]);
+  const alpha = ops.div(g, g.constF(1, []), ops.sqrt(g, ops.add(g, variance, g.constF(LN_EPS, []))));
+  return { normed: ops.add(g, ops.mul(g, ops.mul(g, centred, alpha), gain), bias), mu, alpha };
 }
 
 /** `[B, heads, T, r]` <-> `[B, heads*T, r]` (r dynamic), so that per-head products run as one GEMM per prompt. */
@@ -352,130 +375,9 @@ function prepareGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRa
     ["sf_k", splitHeadsT(x, shared(g12, `${FINAL}.k_proj`)), headsT],
     ["sf_v", splitHeads(x, shared(g12, `${FINAL}.v_proj`)), heads],
     ["s_up", ops.matMul(g, keys0, rowScale(x, g12, upWeight(x))), [1, s * s, d]],
-    ...statisticsTerms(x, keys0, g1),
   ];
   for (const [name, v, dims] of out) g.output(v, name, "float32", dims);
   return serialize(g, c, o, "decoder-amg-prepare", "amg-lowrank-prepare");
-}
-
-/**
- * Image-only terms of the per-position LayerNorm statistics (see `layerStats`): with `Kg = keys0 ⊙ g1`,
- * `st_p0 = Wo0_h keys0^T`, `st_p0g = Wo0_h (Kg ⊙ g1)^T`, `st_p1 = Wo1_h Kg^T` (`[heads, dh, hw]`, Wo the
- * image-to-token output projections split by head) and `st_kg [1, hw, 5]` =
- * `[|keys0_i|^2, mean(Kg_i), |Kg_i|^2, g1 · Kg_i, (b1 + bo1) · Kg_i]`.
- */
-function statisticsTerms(x: Ctx, keys0: Value, g1: Value): Array<[string, Value, number[]]> {
-  const { g, c, p } = x;
-  const h = c.numHeads;
-  const dh = cross(c) / h;
-  const hw = c.embeddingSize * c.embeddingSize;
-  const l1 = layer1Prefixes();
-  const wo0 = headsOutProj(x, `${TF}.layers.0.cross_attn_image_to_token`);
-  const wo1 = headsOutProj(x, l1.i2t);
-  const bb = ops.add(g, beta(x, norm(0)), p.get(`${l1.i2t}.out_proj.bias`));
-  const kg = ops.mul(g, keys0, g1);
-  const t = (v: Value) => ops.transpose(g, v, [0, 2, 1]);
-  const sumSq = (v: Value) => ops.reduceSum(g, ops.mul(g, v, v), [-1]);
-  const dot = (v: Value, w: Value) => ops.matMul(g, v, ops.unsqueeze(g, w, [1]));
-  return [
-    ["st_p0", ops.matMul(g, wo0, t(keys0)), [h, dh, hw]],
-    ["st_p0g", ops.matMul(g, wo0, t(ops.mul(g, kg, g1))), [h, dh, hw]],
-    ["st_p1", ops.matMul(g, wo1, t(kg)), [h, dh, hw]],
-    [
-      "st_kg",
-      ops.concat(g, [sumSq(keys0), ops.reduceMean(g, kg, [-1]), sumSq(kg), dot(kg, g1), dot(kg, bb)], -1),
-      [1, hw, 5],
-    ],
-  ];
-}
-
-/** `Σ_r a[b,i,r] (vh P)[b,r,i]`: `a [B,hw,heads*T]`, `vh [B,heads,T,dh]`, `P [heads,dh,hw]` -> `[B,hw,1]`. */
-function crossTerm(x: Ctx, a: Value, vh: Value, pT: Value): Value {
-  const { g } = x;
-  const hw = x.c.embeddingSize * x.c.embeddingSize;
-  const c = ops.reshape(g, ops.matMul(g, vh, pT), [0, -1, hw]);
-  return ops.reduceSum(g, ops.mul(g, a, ops.transpose(g, c, [0, 2, 1])), [-1]);
-}
-
-/** `Σ_rs L[b,i,r] (N N^T)[b,r,s] L[b,i,s]`: `L [B,hw,R]`, `N [B,R,C]` -> `[B,hw,1]`. */
-function quadTerm(x: Ctx, l: Value, n: Value): Value {
-  const { g } = x;
-  const gram = ops.matMul(g, n, ops.transpose(g, n, [0, 2, 1]));
-  return ops.reduceSum(g, ops.mul(g, ops.matMul(g, l, gram), l), [-1]);
-}
-
-/** Mean and 1/std per position from the mean and the sum of squares over the C channels. */
-function statsOf(x: Ctx, mu: Value, sumSq: Value): Stats {
-  const { g } = x;
-  const C = x.c.transformerDim;
-  // Clamped: E[y^2] - mu^2 may round below 0 for a constant row (the LayerNorm kernel gives 0 there).
-  const variance = ops.relu(g, ops.sub(g, ops.div(g, sumSq, g.constF(C, [])), ops.mul(g, mu, mu)));
-  return { mu, alpha: ops.div(g, g.constF(1, []), ops.sqrt(g, ops.add(g, variance, g.constF(LN_EPS, [])))) };
-}
-
-/**
- * The two LayerNorms of the image tokens, as statistics only: neither `Y1 = K + A0 M0` nor
- * `Y2 = X1 + A1 M1` (`[B,hw,C]` each, 4 MB per prompt at ViT-B sizes) is formed. With `M = V Wo` per
- * head, `M K^T = V (Wo K^T)` and `Wo K^T` is image-only (`st_*`, from `prepare`), so per prompt only
- * `[hw, r]`-sized products remain:
- * - layer 1: `mean = A0 mean(M0)` (K is centred), `|Y1|^2 = |K|^2 + 2 A0·(M0 K^T) + A0 (M0 M0^T) A0^T`;
- * - layer 2 (`Kg = K diag(g1)`): `Y2 = alpha1 Kg + L N` with `L = [alpha1 A0 | A1 | -alpha1 mu1 | 1]` and
- *   `N = [M0 diag(g1) ; M1 ; g1 ; b1 + bo1]`, so `mean = alpha1 mean(Kg) + L mean(N)` and
- *   `|Y2|^2 = alpha1^2 |Kg|^2 + 2 alpha1 L·(N Kg^T) + L (N N^T) L^T`.
- */
-type Prepared = Record<(typeof PREPARED_FOR_TOKENS)[number], Value>;
-/** One image-to-token attention in factored form (imageToToken): weights, value maps, per-head values. */
-type Update = { a: Value; m: Value; vh: Value };
-
-const kgColumn = (x: Ctx, prepared: Prepared, i: number) => ops.slice(x.g, prepared.st_kg, [i], [i + 1], [2]);
-
-function layer1Stats(x: Ctx, prepared: Prepared, u0: Update): Stats {
-  const { g } = x;
-  const mu = ops.matMul(g, u0.a, ops.reduceMean(g, u0.m, [-1]));
-  const cross = crossTerm(x, u0.a, u0.vh, prepared.st_p0);
-  const sumSq = ops.add(
-    g,
-    ops.add(g, kgColumn(x, prepared, 0), ops.mul(g, g.constF(2, []), cross)),
-    quadTerm(x, u0.a, u0.m),
-  );
-  return statsOf(x, mu, sumSq);
-}
-
-function layer2Stats(x: Ctx, prepared: Prepared, u0: Update, u1: Update, y1: Stats): Stats {
-  const { g, p } = x;
-  const col = (i: number) => kgColumn(x, prepared, i);
-  const g1 = gamma(x, norm(0));
-  const bb = ops.add(g, beta(x, norm(0)), p.get(`${layer1Prefixes().i2t}.out_proj.bias`));
-  const alphaMu = ops.mul(g, y1.alpha, y1.mu);
-  const ones = ops.expand(g, g.constF(1, [1, 1, 1]), ops.shape(g, y1.alpha));
-  const l = ops.concat(
-    g,
-    [ops.mul(g, y1.alpha, u0.a), u1.a, ops.mul(g, alphaMu, g.constF(-1, [])), ones],
-    -1,
-  );
-  const row = (v: Value) => batchRows(x, ops.unsqueeze(g, v, [0]), u0.m);
-  const n = ops.concat(g, [ops.mul(g, u0.m, g1), u1.m, row(g1), row(bb)], 1);
-  const mu = ops.add(g, ops.mul(g, y1.alpha, col(1)), ops.matMul(g, l, ops.reduceMean(g, n, [-1])));
-  // L·(N Kg^T) block by block: the A blocks through the per-head products, the last two from st_kg.
-  const lnk = ops.add(
-    g,
-    ops.add(
-      g,
-      ops.mul(g, y1.alpha, crossTerm(x, u0.a, u0.vh, prepared.st_p0g)),
-      crossTerm(x, u1.a, u1.vh, prepared.st_p1),
-    ),
-    ops.sub(g, col(4), ops.mul(g, alphaMu, col(3))),
-  );
-  const sumSq = ops.add(
-    g,
-    ops.add(
-      g,
-      ops.mul(g, ops.mul(g, y1.alpha, y1.alpha), col(2)),
-      ops.mul(g, ops.mul(g, g.constF(2, []), y1.alpha), lnk),
-    ),
-    quadTerm(x, l, n),
-  );
-  return statsOf(x, mu, sumSq);
 }
 
 function tokensGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRankBuildOptions>): Uint8Array {
@@ -493,8 +395,8 @@ function tokensGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRan
   const dh = inner / c.numHeads;
   const heads = [1, c.numHeads, hw, dh];
   const headsT = [1, c.numHeads, dh, hw];
-  const hd = [c.numHeads, dh, hw];
   const dims: Record<(typeof PREPARED_FOR_TOKENS)[number], number[]> = {
+    keys0: [1, hw, d],
     k0: headsT,
     v0: heads,
     q0: heads,
@@ -503,14 +405,10 @@ function tokensGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRan
     s1_q: heads,
     sf_k: headsT,
     sf_v: heads,
-    st_p0: hd,
-    st_p0g: hd,
-    st_p1: hd,
-    st_kg: [1, hw, 5],
   };
   const prepared = Object.fromEntries(
     PREPARED_FOR_TOKENS.map((name) => [name, g.input(name, "float32", dims[name])]),
-  ) as Prepared;
+  ) as Record<(typeof PREPARED_FOR_TOKENS)[number], Value>;
   const coords = g.input("point_coords", "float32", ["batch", "num_points", 2]);
   const labels = g.input("point_labels", "float32", ["batch", "num_points"]);
   const pe = densePe(x, weights);
@@ -545,7 +443,7 @@ function tokensGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRan
     queries = ops.add(g, queries, mergeHeads(x, pre, ops.matMul(g, probs, prepared.v0), inner));
   }
   queries = tokenMlp(l0, queries);
-  const [a0, m0, v0h] = imageToToken(
+  const [a0, m0] = imageToToken(
     x,
     `${l0}.cross_attn_image_to_token`,
     ops.add(g, queries, queryPe),
@@ -554,8 +452,9 @@ function tokensGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRan
   );
   const g1 = gamma(x, norm(0));
   const b1 = beta(x, norm(0));
-  const u0: Update = { a: a0, m: m0, vh: v0h };
-  const y1 = layer1Stats(x, prepared, u0);
+  const bo1 = p.get(`${l1}.cross_attn_image_to_token.out_proj.bias`);
+  // X1 itself (plus the next output bias) is formed only for the second LayerNorm's statistics.
+  const y1 = normWithStats(x, ops.add(g, prepared.keys0, ops.matMul(g, a0, m0)), g1, ops.add(g, b1, bo1));
 
   // Layer 1: X1 W = alpha1 ⊙ S1 + [alpha1 A0 | -alpha1 mu1] [M0 diag(g1) W ; g1^T W] + b1 W.
   const f1: Factored = {
@@ -578,14 +477,19 @@ function tokensGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRan
     tokenToImage(x, lp.t2i, ops.add(g, queries, queryPe), f1, prepared.s1_k, prepared.s1_v, pe),
   );
   queries = tokenMlp(l1, queries);
-  const [a1, m1, v1h] = imageToToken(
+  const [a1, m1] = imageToToken(
     x,
     lp.i2t,
     ops.add(g, queries, queryPe),
     queries,
     factoredQueryLogits(x, lp.i2t, f1, prepared.s1_q, pe),
   );
-  const y2 = layer2Stats(x, prepared, u0, { a: a1, m: m1, vh: v1h }, y1);
+  const y2 = normWithStats(
+    x,
+    ops.add(g, y1.normed, ops.matMul(g, a1, m1)),
+    gamma(x, norm(1)),
+    beta(x, norm(1)),
+  );
 
   const f2 = finalFactors(x, a0, m0, y1, a1, m1, y2);
   queries = ops.add(
@@ -705,41 +609,12 @@ function masksGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRank
     o.gelu,
   );
   up = ops.reshape(g, up, [0, -1, d / 8]);
-  // Rows (y, x, dy1, dx1, dy2, dx2), columns k: left in this order. onnxruntime's 8-D Transpose to
-  // image planes took ~30% of this graph's time (single-threaded); `planesFromChannelsLast` does it
-  // in one JS pass instead.
   const planes = ops.matMul(g, up, ops.transpose(g, hyper, [0, 2, 1]));
-  g.output(planes, "low_res_masks_cl", "float32", ["batch", 16 * s * s, k]);
+  // (y, x, dy1, dx1, dy2, dx2, k) -> (k, y, dy1, dy2, x, dx1, dx2)
+  const grid = ops.transpose(g, ops.reshape(g, planes, [-1, s, s, 2, 2, 2, 2, k]), [0, 7, 1, 3, 5, 2, 4, 6]);
+  const masks = ops.reshape(g, grid, [-1, k, 4 * s, 4 * s]);
+  g.output(masks, "low_res_masks", "float32", ["batch", k, 4 * s, 4 * s]);
   return serialize(g, c, o, "decoder-amg-lowrank-masks", "amg-lowrank-masks");
-}
-
-/**
- * The masks graph's `low_res_masks_cl` `[n, (y, x, dy1, dx1, dy2, dx2), k]` (s x s embedding, two
- * 2x2 upscalings) as image planes `[n, k, 4s, 4s]`, pixel (4y + 2 dy1 + dy2, 4x + 2 dx1 + dx2).
- */
-export function planesFromChannelsLast(cl: Float32Array, n: number, s: number, k: number): Float32Array {
-  const side = 4 * s;
-  const plane = side * side;
-  if (cl.length !== n * 16 * s * s * k) {
-    throw new SamBuilderError(`low_res_masks_cl has ${cl.length} values, expected ${n} x ${16 * s * s} x ${k}`);
-  }
-  const out = new Float32Array(n * k * plane);
-  let src = 0;
-  for (let b = 0; b < n; b++) {
-    const outB = b * k * plane;
-    for (let y = 0; y < s; y++) {
-      for (let x = 0; x < s; x++) {
-        for (let sub = 0; sub < 16; sub++) {
-          // sub = ((dy1 * 2 + dx1) * 2 + dy2) * 2 + dx2
-          const row = 4 * y + 2 * (sub >> 3) + ((sub >> 1) & 1);
-          const col = 4 * x + 2 * ((sub >> 2) & 1) + (sub & 1);
-          let dst = outB + row * side + col;
-          for (let t = 0; t < k; t++, dst += plane) out[dst] = cl[src++]!;
-        }
-      }
-    }
-  }
-  return out;
 }
 
 /** One of the three graphs' bytes; `variant` in its metadata names which. */
