@@ -44,6 +44,8 @@ const { values } = parseArgs({
     curriculum: { type: "string", default: "none" },
     // cycle through this many training scenes (overfitting check)
     scenes: { type: "string" },
+    // scenes whose gradients are averaged into one update
+    "scenes-per-step": { type: "string", default: "1" },
     // only evaluate the trained model on held-out shapes (for short comparison runs)
     quick: { type: "boolean", default: false },
     // "from,to" fractions of the run over which the focal weight ramps up from 0
@@ -99,6 +101,7 @@ const r = await trainStarter({
   simulation,
   curriculum,
   sceneCount: values.scenes ? Number(values.scenes) : undefined,
+  scenesPerStep: Number(values["scenes-per-step"]),
   gaussianScale: Number(values["pe-scale"]),
   alignPositional: Number(values.align),
   alignSelf: Number(values["align-self"]),

@@ -109,4 +109,14 @@ describe("starter training step", () => {
     expect(r.log).toHaveLength(1);
     expect(Number.isFinite(r.log[0]!.loss)).toBe(true);
   });
+
+  it("averages the gradients of several scenes per update, deterministically", async () => {
+    const run = (scenesPerStep: number) =>
+      trainStarter({ config: starterConfig(64, 16, 4), steps: 2, seed: 5, scenesPerStep, maxObjects: 3 });
+    const [a, b, one] = [await run(2), await run(2), await run(1)];
+    const w = (r: Awaited<ReturnType<typeof run>>) => r.decoder.get("mask_decoder.iou_token.weight")!.data;
+    expect(Array.from(w(a))).toEqual(Array.from(w(b)));
+    expect(Array.from(w(a))).not.toEqual(Array.from(w(one)));
+    expect(a.log.every((l) => Number.isFinite(l.loss))).toBe(true);
+  });
 });

@@ -44,6 +44,11 @@ export interface StarterOptions {
    * the default scenes. Part of the run's fingerprint.
    */
   curriculum?: CurriculumStage[];
+  /**
+   * Scenes whose gradients are averaged into one update (default 1). Part of the run's fingerprint; with 1,
+   * step t uses scene t exactly as before the option existed.
+   */
+  scenesPerStep?: number;
   /** Cycle through this many training scenes (an overfitting check); default: a new scene every step. */
   sceneCount?: number;
   /**
@@ -174,6 +179,7 @@ export async function trainStarter(o: StarterOptions): Promise<StarterResult> {
     promptsPerObject: o.promptsPerObject ?? 1,
     curriculum: o.curriculum ?? [],
     ...(o.sceneCount ? { sceneCount: o.sceneCount } : {}),
+    ...(o.scenesPerStep && o.scenesPerStep > 1 ? { scenesPerStep: o.scenesPerStep } : {}),
     simulation: o.simulation ?? STARTER_SIMULATION,
     gaussianScale: gScale,
     alignPositional: o.alignPositional ?? 0,
@@ -228,51 +234,89 @@ export async function trainStarter(o: StarterOptions): Promise<StarterResult> {
     }
     const ts = performance.now();
     const stage = (o.curriculum ?? []).find((c) => step < c.until * o.steps);
-    const sceneIndex = o.sceneCount ? step % o.sceneCount : step;
-    const scene = generateScene(trainSceneSeed(seed, sceneIndex), {
-      size: S,
-      domain: o.domain ?? "shapes",
-      minObjects: stage?.minObjects,
-      maxObjects: stage?.maxObjects,
-      solidFills: stage?.solidFills,
-    });
-    if (scene.masks.length === 0) continue;
-    const rng = Prng.derive(seed, "starter-step", step);
-    // A thin or small object can vanish on the low-res grid (majority vote per cell): no prompt can be
-    // sampled inside it, so it is left out of the step (seen at 128 px with 16 px patches, L = 32).
-    const objects = rng
-      .shuffle(scene.masks.slice())
-      .slice(0, o.maxObjects ?? 6)
-      .map((m) => downsampleMask(m, L))
-      .filter((m) => m.data.some((v) => v !== 0));
-    if (objects.length === 0) continue;
-    const masks = objects.flatMap((m) => Array.from({ length: o.promptsPerObject ?? 1 }, () => m));
-    const input = tf.tensor4d(preprocessHwc(scene.rgb, S, S, S), [1, 3, S, S]);
-    const encTensors = encNames.map((n) => vars.get(n)! as tf.Tensor);
-    const encF = (...xs: tf.Tensor[]) => {
-      const view: TfParams = new Map(params);
-      encNames.forEach((n, i) => view.set(n, xs[i]!));
-      return encoderForward(ec, view, input);
+    const perStep = o.scenesPerStep ?? 1;
+    // Gradients of one scene (null when it has no usable object).
+    const sceneGrads = (j: number) => {
+      const base = o.sceneCount ? step % o.sceneCount : step;
+      const sceneIndex = perStep === 1 ? base : base * perStep + j;
+      const scene = generateScene(trainSceneSeed(seed, sceneIndex), {
+        size: S,
+        domain: o.domain ?? "shapes",
+        minObjects: stage?.minObjects,
+        maxObjects: stage?.maxObjects,
+        solidFills: stage?.solidFills,
+      });
+      if (scene.masks.length === 0) return null;
+      const rng = j === 0 ? Prng.derive(seed, "starter-step", step) : Prng.derive(seed, "starter-step", step, j);
+      // A thin or small object can vanish on the low-res grid (majority vote per cell): no prompt can be
+      // sampled inside it, so it is left out of the step (seen at 128 px with 16 px patches, L = 32).
+      const objects = rng
+        .shuffle(scene.masks.slice())
+        .slice(0, o.maxObjects ?? 6)
+        .map((m) => downsampleMask(m, L))
+        .filter((m) => m.data.some((v) => v !== 0));
+      if (objects.length === 0) return null;
+      const masks = objects.flatMap((m) => Array.from({ length: o.promptsPerObject ?? 1 }, () => m));
+      const input = tf.tensor4d(preprocessHwc(scene.rgb, S, S, S), [1, 3, S, S]);
+      const encTensors = encNames.map((n) => vars.get(n)! as tf.Tensor);
+      const encF = (...xs: tf.Tensor[]) => {
+        const view: TfParams = new Map(params);
+        encNames.forEach((n, i) => view.set(n, xs[i]!));
+        return encoderForward(ec, view, input);
+      };
+      const emb = tf.tidy(() => encF(...encTensors));
+      const r = simulateObjects({
+        config: dc,
+        params,
+        trainable: decNames,
+        constants: consts,
+        embedding: emb,
+        masks,
+        rng,
+        simulation: o.simulation ?? STARTER_SIMULATION,
+        loss: lossAt(step),
+        embeddingGrad: true,
+      });
+      emb.dispose();
+      const encGrads = tf.grads(encF)(encTensors, r.embeddingGrad!);
+      r.embeddingGrad!.dispose();
+      input.dispose();
+      const grads = new Map(r.grads);
+      encNames.forEach((n, i) => grads.set(n, encGrads[i]!));
+      return { grads, loss: r.parts.loss, firstIou: r.iouPerPass[0]!, lastIou: r.iouPerPass[r.iouPerPass.length - 1]! };
     };
-    const emb = tf.tidy(() => encF(...encTensors));
-    const r = simulateObjects({
-      config: dc,
-      params,
-      trainable: decNames,
-      constants: consts,
-      embedding: emb,
-      masks,
-      rng,
-      simulation: o.simulation ?? STARTER_SIMULATION,
-      loss: lossAt(step),
-      embeddingGrad: true,
-    });
-    emb.dispose();
-    const encGrads = tf.grads(encF)(encTensors, r.embeddingGrad!);
-    r.embeddingGrad!.dispose();
-    input.dispose();
-    const grads = new Map(r.grads);
-    encNames.forEach((n, i) => grads.set(n, encGrads[i]!));
+    // With several scenes per step the update is the mean of their gradients.
+    let grads: Map<string, tf.Tensor> | undefined;
+    let used = 0;
+    let lossSum = 0;
+    let firstSum = 0;
+    let lastSum = 0;
+    for (let j = 0; j < perStep; j++) {
+      const g = sceneGrads(j);
+      if (!g) continue;
+      used++;
+      lossSum += g.loss;
+      firstSum += g.firstIou;
+      lastSum += g.lastIou;
+      if (!grads) {
+        grads = g.grads;
+        continue;
+      }
+      for (const [n, t] of g.grads) {
+        const sum = tf.add(grads.get(n)!, t);
+        grads.get(n)!.dispose();
+        t.dispose();
+        grads.set(n, sum);
+      }
+    }
+    if (!grads) continue;
+    if (used > 1) {
+      for (const [n, t] of grads) {
+        grads.set(n, tf.div(t, used));
+        t.dispose();
+      }
+    }
+    const r = { parts: { loss: lossSum / used }, iouPerPass: [firstSum / used, lastSum / used] };
     const norm = Math.sqrt(
       tf.tidy(() => tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))).dataSync()[0]!,
     );
