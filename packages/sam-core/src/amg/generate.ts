@@ -108,7 +108,7 @@ function finish(c: Pending, upscaler: MaskUpscaler): Candidate {
 }
 
 /**
- * Decodes the prompts of NMS survivors that kept no logits again (batched, one run per distinct prompt)
+ * Decodes the prompts of NMS survivors that kept no logits again (batched, one row per distinct prompt)
  * and builds their masks. The box NMS saw came from the first decode; the output box is the rebuilt
  * mask's, so box, area and segmentation always agree.
  */
