@@ -57,27 +57,28 @@ const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(1)}%`;
  * Process CPU time spent inside the encoder and decoder calls, and in total, so the post-processing share
  * can also be read as CPU work (wall time on a shared machine mixes in other processes' load).
  */
-const cpu = { encode: 0, decode: 0 };
+const cpu = { encode: 0, decode: 0, score: 0, masks: 0 };
 const cpuNow = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
-function cpuTimed<A extends unknown[], R>(key: "encode" | "decode", f: (...a: A) => Promise<R>): (...a: A) => Promise<R> {
+function cpuTimed<A extends unknown[], R>(keys: "encode" | "decode" | ["decode", "score" | "masks"], f: (...a: A) => Promise<R>): (...a: A) => Promise<R> {
   return async (...a: A) => {
     const t = cpuNow();
     try {
       return await f(...a);
     } finally {
-      cpu[key] += cpuNow() - t;
+      for (const key of typeof keys === "string" ? [keys] : keys) cpu[key] += cpuNow() - t;
     }
   };
 }
-async function measured(f: () => Promise<AmgResult>): Promise<AmgResult & { cpu: { encode: number; decode: number; total: number } }> {
-  cpu.encode = 0;
-  cpu.decode = 0;
+async function measured(
+  f: () => Promise<AmgResult>,
+): Promise<AmgResult & { cpu: { encode: number; decode: number; score: number; masks: number; total: number } }> {
+  Object.assign(cpu, { encode: 0, decode: 0, score: 0, masks: 0 });
   const t = cpuNow();
   const r = await f();
-  return { ...r, cpu: { encode: cpu.encode, decode: cpu.decode, total: cpuNow() - t } };
+  return { ...r, cpu: { ...cpu, total: cpuNow() - t } };
 }
 
 function report(label: string, r: AmgResult & { cpu?: { encode: number; decode: number; total: number } }): void {
@@ -262,9 +263,9 @@ async function main(): Promise<void> {
         decodeBatch: cpuTimed("decode", d.decodeBatch.bind(d)),
         // Both stages count as decoder time.
         scoreBatch: scoreBatch
-          ? cpuTimed("decode", async (e: SamEmbedding, p: Float32Array, n: number) => {
+          ? cpuTimed(["decode", "score"], async (e: SamEmbedding, p: Float32Array, n: number) => {
               const scored = await scoreBatch(e, p, n);
-              return { ...scored, masksOf: cpuTimed("decode", scored.masksOf.bind(scored)) };
+              return { ...scored, masksOf: cpuTimed(["decode", "masks"], scored.masksOf.bind(scored)) };
             })
           : undefined,
       });
@@ -275,8 +276,8 @@ async function main(): Promise<void> {
     measured(() => generateMasks({ height: image.height, width: image.width, decoder: timed(decoder), encodeCrop: timedEncode }, options));
 
   // Warm-up of every decoder with a full batch of 64 prompts whose masks are all decoded: session init,
-  // and onnxruntime's memory arena grown to its working size (growing it costs page faults on first use,
-  // ~2x the steady-state time of a batch here), as it is in a worker that has processed one image.
+  // and onnxruntime's memory arena grown to its working size (growing it costs page faults on first use),
+  // as it is in a worker that has processed one image.
   const warm: AmgOptions = { pointsPerSide: 8, predIouThresh: 0, stabilityScoreThresh: 0, outputMode: "coco_rle" };
   for (const d of [batched, pair, batch1, single]) if (d) await run(d, warm);
 
@@ -365,6 +366,14 @@ async function main(): Promise<void> {
           `${(work(rp) / work(rb)).toFixed(2)}x vs public export (decoder alone: ${(r1.timings.decodeMs / rb.timings.decodeMs).toFixed(2)}x / ` +
           `${(rp.timings.decodeMs / rb.timings.decodeMs).toFixed(2)}x)`,
       );
+      if (rb.stats.maskPrompts > 0 || rb.cpu.score > 0) {
+        // The two stages of the batched decoder per prompt (IoU for every prompt, masks for the chosen ones).
+        const perPrompt = (ms: number, n: number) => (n > 0 ? `${(ms / n).toFixed(1)} ms` : "-");
+        console.log(
+          `  batched decoder CPU per prompt: IoU stage ${perPrompt(rb.cpu.score, rb.stats.prompts)}, masks ${perPrompt(rb.cpu.masks, rb.stats.maskPrompts)}; ` +
+            `public export ${perPrompt(rp.cpu.decode, rp.stats.prompts)} per run`,
+        );
+      }
       if (!sameMasks(rb, rp)) console.log(`  ${maskDifferences(rb, rp)}`);
       if (rPair) {
         console.log(

@@ -286,44 +286,25 @@ export async function trainStarter(o: StarterOptions): Promise<StarterResult> {
       return { grads, loss: r.parts.loss, firstIou: r.iouPerPass[0]!, lastIou: r.iouPerPass[r.iouPerPass.length - 1]! };
     };
     // With several scenes per step the update is the mean of their gradients.
-    let grads: Map<string, tf.Tensor> | undefined;
-    let used = 0;
-    let lossSum = 0;
-    let firstSum = 0;
-    let lastSum = 0;
-    for (let j = 0; j < perStep; j++) {
-      const g = sceneGrads(j);
-      if (!g) continue;
-      used++;
-      lossSum += g.loss;
-      firstSum += g.firstIou;
-      lastSum += g.lastIou;
-      if (!grads) {
-        grads = g.grads;
-        continue;
-      }
-      for (const [n, t] of g.grads) {
-        const sum = tf.add(grads.get(n)!, t);
-        grads.get(n)!.dispose();
-        t.dispose();
-        grads.set(n, sum);
+    const parts = Array.from({ length: perStep }, (_, j) => sceneGrads(j)).filter((g) => g !== null);
+    if (parts.length === 0) continue;
+    const mean = (f: (g: (typeof parts)[number]) => number) => parts.reduce((a, g) => a + f(g), 0) / parts.length;
+    const loss = mean((g) => g.loss);
+    const grads = parts[0]!.grads;
+    if (parts.length > 1) {
+      for (const n of [...grads.keys()]) {
+        const all = parts.map((g) => g.grads.get(n)!);
+        grads.set(n, tf.tidy(() => tf.div(tf.addN(all), parts.length)));
+        for (const t of all) t.dispose();
       }
     }
-    if (!grads) continue;
-    if (used > 1) {
-      for (const [n, t] of grads) {
-        grads.set(n, tf.div(t, used));
-        t.dispose();
-      }
-    }
-    const r = { parts: { loss: lossSum / used }, iouPerPass: [firstSum / used, lastSum / used] };
     const norm = Math.sqrt(
       tf.tidy(() => tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))).dataSync()[0]!,
     );
-    if (!Number.isFinite(norm) || !Number.isFinite(r.parts.loss)) {
+    if (!Number.isFinite(norm) || !Number.isFinite(loss)) {
       for (const g of grads.values()) g.dispose();
       throw new TrainingDivergedError(
-        `starter loss diverged at step ${step} (loss ${r.parts.loss}, grad norm ${norm})`,
+        `starter loss diverged at step ${step} (loss ${loss}, grad norm ${norm})`,
         step,
       );
     }
@@ -339,9 +320,9 @@ export async function trainStarter(o: StarterOptions): Promise<StarterResult> {
     for (const g of grads.values()) g.dispose();
     const entry: StarterLog = {
       step,
-      loss: r.parts.loss,
-      firstIou: r.iouPerPass[0]!,
-      lastIou: r.iouPerPass[r.iouPerPass.length - 1]!,
+      loss,
+      firstIou: mean((g) => g.firstIou),
+      lastIou: mean((g) => g.lastIou),
       lr,
       focalWeight: lossAt(step).focal,
       ms: performance.now() - ts,

@@ -37,7 +37,7 @@ import { serializeModel } from "../onnx/model.ts";
 import * as ops from "../onnx/ops.ts";
 import { checkWeights, type WeightMap } from "../weights.ts";
 import { denseImagePe } from "./dense-pe.ts";
-import { embedPoints, GAUSSIAN, layoutNote } from "./graph.ts";
+import { embedPoints, GAUSSIAN, layoutNote, resolveGelu } from "./graph.ts";
 import { decoderParamSpecs } from "./params.ts";
 
 export interface AmgLowRankBuildOptions {
@@ -639,9 +639,7 @@ export function buildAmgLowRankDecoder(
 ): AmgLowRankDecoder {
   validateDecoderConfig(c);
   checkWeights(decoderParamSpecs(c), weights, "buildAmgLowRankDecoder");
-  const o: Required<AmgLowRankBuildOptions> = { gelu: opts.gelu ?? "erf", opset: opts.opset ?? 17 };
-  if (o.gelu !== "erf" && o.gelu !== "tanh")
-    throw new SamBuilderError(`opts.gelu must be "erf" or "tanh", got "${String(o.gelu)}"`);
+  const o: Required<AmgLowRankBuildOptions> = { gelu: resolveGelu(opts.gelu), opset: opts.opset ?? 17 };
   return {
     prepare: prepareGraph(c, weights, o),
     tokens: tokensGraph(c, weights, o),

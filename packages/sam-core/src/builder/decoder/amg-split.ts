@@ -24,7 +24,7 @@ import { serializeModel } from "../onnx/model.ts";
 import * as ops from "../onnx/ops.ts";
 import { checkWeights, type WeightMap } from "../weights.ts";
 import { denseImagePe } from "./dense-pe.ts";
-import { embedPoints, GAUSSIAN, layoutNote, twoWayTransformer } from "./graph.ts";
+import { embedPoints, GAUSSIAN, layoutNote, resolveGelu, twoWayTransformer } from "./graph.ts";
 import { decoderParamSpecs } from "./params.ts";
 
 export interface AmgSplitBuildOptions {
@@ -113,8 +113,7 @@ function masksGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgSplitBu
 export function buildAmgSplitDecoder(c: DecoderConfig, weights: WeightMap, opts: AmgSplitBuildOptions = {}): AmgSplitDecoder {
   validateDecoderConfig(c);
   checkWeights(decoderParamSpecs(c), weights, "buildAmgSplitDecoder");
-  const o: Required<AmgSplitBuildOptions> = { gelu: opts.gelu ?? "erf", opset: opts.opset ?? 17, quantize: opts.quantize ?? "none" };
-  if (o.gelu !== "erf" && o.gelu !== "tanh") throw new SamBuilderError(`opts.gelu must be "erf" or "tanh", got "${String(o.gelu)}"`);
+  const o: Required<AmgSplitBuildOptions> = { gelu: resolveGelu(opts.gelu), opset: opts.opset ?? 17, quantize: opts.quantize ?? "none" };
   if (o.quantize !== "none" && o.quantize !== "dynamic-uint8") {
     throw new SamBuilderError(`opts.quantize must be "none" or "dynamic-uint8", got "${String(o.quantize)}"`);
   }

@@ -272,6 +272,13 @@ function layout(torchStyle: boolean): string {
     : "every parameter is an initializer named by its segment-anything reference name, PyTorch layout (Linear [out,in], Conv [out,in,kh,kw], ConvTranspose [in,out,kh,kw])";
 }
 
+/** The GELU form a decoder builder was asked for (default the erf form, torch's), checked. */
+export function resolveGelu(gelu: unknown): "erf" | "tanh" {
+  const g = gelu ?? "erf";
+  if (g !== "erf" && g !== "tanh") throw new SamBuilderError(`opts.gelu must be "erf" or "tanh", got "${String(g)}"`);
+  return g;
+}
+
 /**
  * Builds SAM's prompt encoder + mask decoder as ONNX. `public` reproduces the official SamOnnxModel
  * export contract; `throughput` decodes a batch of B prompts against one image embedding.
@@ -294,9 +301,7 @@ export function buildDecoderOnnx(
       "returnSingleMask, returnExtraMetrics and useStabilityScore apply to the public variant only",
     );
   }
-  const gelu = opts.gelu ?? "erf";
-  if (gelu !== "erf" && gelu !== "tanh")
-    throw new SamBuilderError(`opts.gelu must be "erf" or "tanh", got "${String(gelu)}"`);
+  const gelu = resolveGelu(opts.gelu);
   const offset = opts.stabilityScoreOffset ?? 1;
   const quantize = opts.quantize ?? "none";
   if (quantize !== "none" && quantize !== "dynamic-uint8")
