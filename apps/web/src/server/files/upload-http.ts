@@ -14,12 +14,7 @@ export class UploadError extends Error {
   }
 }
 
-/** A size for a message: "1.5 GB", "300.0 MB", "49 KB". */
-export function formatBytes(n: number): string {
-  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(1)} GB`;
-  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MB`;
-  return `${Math.ceil(n / 1024)} KB`;
-}
+export { formatBytes } from "../../format-bytes.ts";
 
 /**
  * Answers an upload PUT for administrators only: `receive` gets the query and the declared length and

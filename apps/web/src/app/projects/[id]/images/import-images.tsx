@@ -5,6 +5,7 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTRPC } from "@/client/trpc.tsx";
+import { formatBytes } from "@/format-bytes.ts";
 import { ImportReport, RecentImports, type RefusedFile } from "./import-report.tsx";
 import { eachLimited, newBatchId, uploadImage } from "./upload-images.ts";
 
@@ -15,12 +16,6 @@ const INLINE = { flexDirection: "row" } as const;
 const PARALLEL_UPLOADS = 3;
 
 type FileState = { loaded: number; status: "waiting" | "uploading" | "uploaded" | "refused"; message?: string };
-
-function formatBytes(n: number): string {
-  if (n < 1024 * 1024) return `${Math.ceil(n / 1024)} KB`;
-  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MB`;
-  return `${(n / 1024 ** 3).toFixed(1)} GB`;
-}
 
 /** The message of a failed call; for rejected input, zod's field messages ("source.path: must be an absolute path"). */
 function messageOf(err: unknown): string {
