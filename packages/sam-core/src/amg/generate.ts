@@ -87,7 +87,7 @@ function checkEmbedding(e: SamEmbedding, height: number, width: number, what: st
 /**
  * Low-res logits kept per crop for candidates whose mask is built after NMS. A noise-like mask of a
  * 1024-input model keeps ~175 KB (its RLE would take several times that). Beyond the budget a candidate
- * keeps only its prompt: building its mask at once costs ~9 ms for a noise-like 1024-input mask, while
+ * keeps only its prompt: building a noise-like mask at once was the largest post-processing cost (bench section 2), while
  * most such candidates never survive NMS, and decoding a survivor again costs one prompt of a batch.
  */
 const PENDING_BYTES = 128 * 2 ** 20;
