@@ -79,7 +79,7 @@ export async function lowRankFromExport(
           masksOfPrompts(masks, o.lowResSize, prompts, count, (n, pick) => ({
             s_up: shared["s_up"]!,
             scale: t.tensor("float32", pick(scale, hw), [n, hw, 1]),
-            lowrank: t.tensor("float32", pick(lowrank, hw * rank), [n, hw, rank]),
+            lowrank: t.tensor("float32", pick(lowrank, hw * rank), [n, rank, hw]),
             mix_up: t.tensor("float32", pick(mix, mixPer), [n, rank, mixPer / rank]),
             hyper_in: t.tensor("float32", pick(hyper, hyperPer), [n, numMasks, hyperPer / numMasks]),
           })),

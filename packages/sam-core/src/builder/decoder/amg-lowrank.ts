@@ -142,10 +142,26 @@ function selfAttention(x: Ctx, prefix: string, q: Value, v: Value): Value {
 }
 
 /**
- * Image-to-token attention in factored form: `A [B,hw,heads*T]` (attention weights, heads major) and
- * `M [B,heads*T,C]` (each head's values through its slice of the output projection, no bias), so that
- * the attention output is `A M + out_proj.bias`. `logitsOf(kT)` gives the unscaled logits
- * `[B,hw,heads,T]` of the image queries against the token keys `kT [B,heads,dh,T]`.
+ * Softmax over the T token planes (axis 2) of `[B, heads, T, hw]` logits. Spelled out so that every
+ * pass runs along the long hw axis: onnxruntime's Softmax over a last axis of T = 7 (the layout
+ * `[B, hw, heads, T]`, plus the transposes to and from it) cost ~15% of the tokens graph.
+ */
+function softmaxOverTokens(x: Ctx, logits: Value): Value {
+  const { g } = x;
+  const e = ops.exp(g, ops.sub(g, logits, ops.reduceMax(g, logits, [2])));
+  return ops.div(g, e, ops.reduceSum(g, e, [2]));
+}
+
+/** `[B, hw, 1]` per-position values -> `[B, 1, hw]` (same memory order), to scale `[B, r, hw]` rows. */
+function asRow(x: Ctx, v: Value): Value {
+  return ops.reshape(x.g, v, [0, 1, -1]);
+}
+
+/**
+ * Image-to-token attention in factored form: `A^T [B,heads*T,hw]` (attention weights, heads major,
+ * transposed) and `M [B,heads*T,C]` (each head's values through its slice of the output projection, no
+ * bias), so that the attention output is `A M + out_proj.bias`. `logitsOf(k)` gives the unscaled
+ * logits `[B,heads,T,hw]` of the image queries against the token keys `k [B,heads,T,dh]`.
  */
 function imageToToken(
   x: Ctx,
@@ -156,9 +172,9 @@ function imageToToken(
 ): [Value, Value] {
   const { g, c, p } = x;
   const inner = cross(c);
-  const kT = splitHeadsT(x, linear(g, p, `${prefix}.k_proj`, kTok));
-  // The 1/sqrt(dh) scale goes on the small token keys rather than the [B,hw,heads,T] logits.
-  const a = ops.reshape(g, ops.softmax(g, logitsOf(scaled(x, kT, inner)), -1), [0, 0, -1]);
+  const k = splitHeads(x, linear(g, p, `${prefix}.k_proj`, kTok));
+  // The 1/sqrt(dh) scale goes on the small token keys rather than the [B,heads,T,hw] logits.
+  const aT = ops.reshape(g, softmaxOverTokens(x, logitsOf(scaled(x, k, inner))), [0, -1, c.embeddingSize ** 2]);
   // out_proj.weight is [C, inner]; its transpose split by head rows is [heads, dh, C].
   const woutH = ops.reshape(g, p.linearWeightT(`${prefix}.out_proj`), [
     c.numHeads,
@@ -170,7 +186,7 @@ function imageToToken(
     -1,
     c.transformerDim,
   ]);
-  return [a, m];
+  return [aT, m];
 }
 
 /**
@@ -242,7 +258,8 @@ function batchRows(x: Ctx, rows: Value, like: Value): Value {
  */
 interface Factored {
   scale: Value; // [B, hw, 1]
-  lowrank: Value; // [B, hw, r]
+  /** The low-rank factor transposed, `[B, r, hw]`, like the attention weights it is made of. */
+  lowrankT: Value;
   mix(w: Value): Value; // [B, r, n]
   /** `[1, n]`; absent when lowrank ends with a ones column and mix(W) with the bias row. */
   bias?(w: Value): Value;
@@ -279,42 +296,41 @@ function tokenToImage(
   // q k^T = (q S^T) ⊙ scale + (q mix^T) lowrank^T + q E^T
   const t1 = ops.mul(g, ops.matMul(g, qh, sKT), scaleRow);
   const qm = flatHeads(x, ops.matMul(g, qh, splitHeadsT(x, f.mix(wk))));
-  const t2 = ops.reshape(g, ops.matMul(g, qm, ops.transpose(g, f.lowrank, [0, 2, 1])), [0, h, -1, hw]);
+  const t2 = ops.reshape(g, ops.matMul(g, qm, f.lowrankT), [0, h, -1, hw]);
   const probs = ops.softmax(g, ops.add(g, ops.add(g, t1, t2), ops.matMul(g, qh, eKT)), -1);
   // P v = (P ⊙ scale) S + (P lowrank) mix + E (softmax rows sum to 1)
   const o1 = ops.matMul(g, ops.mul(g, probs, scaleRow), sV);
-  const pl = unflatHeads(x, ops.matMul(g, ops.reshape(g, probs, [0, -1, hw]), f.lowrank));
+  const pl = unflatHeads(
+    x,
+    ops.matMul(g, ops.reshape(g, probs, [0, -1, hw]), ops.transpose(g, f.lowrankT, [0, 2, 1])),
+  );
   const o2 = ops.matMul(g, pl, splitHeads(x, f.mix(wv)));
   return mergeHeads(x, prefix, ops.add(g, ops.add(g, o1, o2), eV), inner);
 }
 
-/** Logits `[B,hw,heads,T]` of factored image queries (`sQ [1,heads,hw,dh]` shared) against token keys. */
+/** Logits `[B,heads,T,hw]` of factored image queries (`sQT [1,heads,dh,hw]` shared) against token keys. */
 function factoredQueryLogits(
   x: Ctx,
   prefix: string,
   f: Factored,
-  sQ: Value,
+  sQT: Value,
   pe: Value,
-): (kT: Value) => Value {
+): (k: Value) => Value {
   const { g, c, p } = x;
   const hw = c.embeddingSize * c.embeddingSize;
   const wq = W(x, `${prefix}.q_proj`);
   const bq = p.get(`${prefix}.q_proj.bias`);
-  const eQ = splitHeads(x, ops.add(g, ops.matMul(g, pe, wq), f.bias ? ops.add(g, f.bias(wq), bq) : bq));
-  return (kT) => {
+  const eQT = splitHeadsT(x, ops.add(g, ops.matMul(g, pe, wq), f.bias ? ops.add(g, f.bias(wq), bq) : bq));
+  return (k) => {
     const shared = ops.add(
       g,
-      ops.mul(g, ops.matMul(g, sQ, kT), ops.reshape(g, f.scale, [0, 1, hw, 1])),
-      ops.matMul(g, eQ, kT),
+      ops.mul(g, ops.matMul(g, k, sQT), ops.reshape(g, f.scale, [0, 1, 1, hw])),
+      ops.matMul(g, k, eQT),
     );
-    // lowrank [B,hw,r] x (mix_h k_h^T) laid out [B, r, heads*T]
-    const mk = ops.reshape(
-      g,
-      ops.transpose(g, ops.matMul(g, splitHeads(x, f.mix(wq)), kT), [0, 2, 1, 3]),
-      [0, 0, -1],
-    );
-    const low = ops.reshape(g, ops.matMul(g, f.lowrank, mk), [0, 0, c.numHeads, -1]);
-    return ops.add(g, ops.transpose(g, shared, [0, 2, 1, 3]), low);
+    // (k_h mix_h^T) [B, heads*T, r] x lowrank^T [B, r, hw]
+    const km = flatHeads(x, ops.matMul(g, k, splitHeadsT(x, f.mix(wq))));
+    const low = ops.reshape(g, ops.matMul(g, km, f.lowrankT), [0, c.numHeads, -1, hw]);
+    return ops.add(g, shared, low);
   };
 }
 
@@ -368,10 +384,10 @@ function prepareGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRa
     ["keys0", keys0, [1, s * s, d]],
     ["k0", splitHeadsT(x, linear(g, p, `${l0}.cross_attn_token_to_image.k_proj`, kk)), headsT],
     ["v0", splitHeads(x, linear(g, p, `${l0}.cross_attn_token_to_image.v_proj`, keys)), heads],
-    ["q0", splitHeads(x, linear(g, p, `${l0}.cross_attn_image_to_token.q_proj`, kk)), heads],
+    ["q0", splitHeadsT(x, linear(g, p, `${l0}.cross_attn_image_to_token.q_proj`, kk)), headsT],
     ["s1_k", splitHeadsT(x, shared(g1, `${l1.t2i}.k_proj`)), headsT],
     ["s1_v", splitHeads(x, shared(g1, `${l1.t2i}.v_proj`)), heads],
-    ["s1_q", splitHeads(x, shared(g1, `${l1.i2t}.q_proj`)), heads],
+    ["s1_q", splitHeadsT(x, shared(g1, `${l1.i2t}.q_proj`)), headsT],
     ["sf_k", splitHeadsT(x, shared(g12, `${FINAL}.k_proj`)), headsT],
     ["sf_v", splitHeads(x, shared(g12, `${FINAL}.v_proj`)), heads],
     ["s_up", ops.matMul(g, keys0, rowScale(x, g12, upWeight(x))), [1, s * s, d]],
@@ -399,10 +415,10 @@ function tokensGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRan
     keys0: [1, hw, d],
     k0: headsT,
     v0: heads,
-    q0: heads,
+    q0: headsT,
     s1_k: headsT,
     s1_v: heads,
-    s1_q: heads,
+    s1_q: headsT,
     sf_k: headsT,
     sf_v: heads,
   };
@@ -448,21 +464,21 @@ function tokensGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRan
     `${l0}.cross_attn_image_to_token`,
     ops.add(g, queries, queryPe),
     queries,
-    (kT) => ops.transpose(g, ops.matMul(g, prepared.q0, kT), [0, 2, 1, 3]),
+    (k) => ops.matMul(g, k, prepared.q0),
   );
   const g1 = gamma(x, norm(0));
   const b1 = beta(x, norm(0));
   const bo1 = p.get(`${l1}.cross_attn_image_to_token.out_proj.bias`);
   // X1 itself (plus the next output bias) is formed only for the second LayerNorm's statistics.
-  const y1 = normWithStats(x, ops.add(g, prepared.keys0, ops.matMul(g, a0, m0)), g1, ops.add(g, b1, bo1));
+  const y1 = normWithStats(x, ops.add(g, prepared.keys0, ops.matMul(g, ops.transpose(g, a0, [0, 2, 1]), m0)), g1, ops.add(g, b1, bo1));
 
   // Layer 1: X1 W = alpha1 ⊙ S1 + [alpha1 A0 | -alpha1 mu1] [M0 diag(g1) W ; g1^T W] + b1 W.
   const f1: Factored = {
     scale: y1.alpha,
-    lowrank: ops.concat(
+    lowrankT: ops.concat(
       g,
-      [ops.mul(g, y1.alpha, a0), ops.mul(g, ops.mul(g, y1.alpha, y1.mu), g.constF(-1, []))],
-      -1,
+      [ops.mul(g, asRow(x, y1.alpha), a0), asRow(x, ops.mul(g, ops.mul(g, y1.alpha, y1.mu), g.constF(-1, [])))],
+      1,
     ),
     mix: (w) =>
       ops.concat(g, [ops.matMul(g, m0, rowScale(x, g1, w)), batchRows(x, rowTimes(x, g1, w), m0)], 1),
@@ -486,7 +502,7 @@ function tokensGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRan
   );
   const y2 = normWithStats(
     x,
-    ops.add(g, y1.normed, ops.matMul(g, a1, m1)),
+    ops.add(g, y1.normed, ops.matMul(g, ops.transpose(g, a1, [0, 2, 1]), m1)),
     gamma(x, norm(1)),
     beta(x, norm(1)),
   );
@@ -514,7 +530,7 @@ function tokensGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRan
   g.output(iou, "iou_predictions", "float32", ["batch", k]);
   g.output(hyper, "hyper_in", "float32", ["batch", k, d / 8]);
   g.output(f2.scale, "scale", "float32", ["batch", hw, 1]);
-  g.output(f2.lowrank, "lowrank", "float32", ["batch", hw, "rank"]);
+  g.output(f2.lowrankT, "lowrank", "float32", ["batch", "rank", hw]);
   // The first ConvTranspose's own bias joins the bias row, so the masks graph adds no constant.
   g.output(f2.mix(upWeight(x), convT2x2Bias(x, `${UP}.0.bias`, d / 4)), "mix_up", "float32", [
     "batch",
@@ -550,17 +566,20 @@ function finalFactors(
   const b1bo1 = ops.add(g, beta(x, norm(0)), p.get(`${TF}.layers.1.cross_attn_image_to_token.out_proj.bias`));
   const scale = ops.mul(g, y2.alpha, y1.alpha);
   const neg = (v: Value) => ops.mul(g, v, g.constF(-1, []));
-  const lowrank = ops.concat(
-    g,
+  const [scaleT, alpha2T] = [asRow(x, scale), asRow(x, y2.alpha)];
+  // Named as the tokens graph's output: renaming it with an Identity cost a copy of the whole factor.
+  const [lowrankT] = g.node(
+    "Concat",
     [
-      ops.mul(g, scale, a0),
-      ops.mul(g, y2.alpha, a1),
-      neg(ops.mul(g, scale, y1.mu)),
-      y2.alpha,
-      neg(ops.mul(g, y2.alpha, y2.mu)),
-      ops.expand(g, g.constF(1, [1, 1, 1]), ops.shape(g, y2.alpha)),
+      ops.mul(g, scaleT, a0),
+      ops.mul(g, alpha2T, a1),
+      neg(ops.mul(g, scaleT, asRow(x, y1.mu))),
+      alpha2T,
+      neg(ops.mul(g, alpha2T, asRow(x, y2.mu))),
+      ops.expand(g, g.constF(1, [1, 1, 1]), ops.shape(g, alpha2T)),
     ],
-    -1,
+    { axis: 1 },
+    { outputNames: ["lowrank"] },
   );
   const mix = (w: Value, c?: Value) => {
     const w2 = rowScale(x, g2, w);
@@ -576,7 +595,7 @@ function finalFactors(
       1,
     );
   };
-  return { scale, lowrank, mix };
+  return { scale, lowrankT: lowrankT!, mix };
 }
 
 function masksGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRankBuildOptions>): Uint8Array {
@@ -587,7 +606,7 @@ function masksGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRank
   const k = c.numMultimaskOutputs + 1;
   const sUp = g.input("s_up", "float32", [1, s * s, d]);
   const scale = g.input("scale", "float32", ["batch", s * s, 1]);
-  const lowrank = g.input("lowrank", "float32", ["batch", s * s, "rank"]);
+  const lowrankT = g.input("lowrank", "float32", ["batch", "rank", s * s]);
   const mix = g.input("mix_up", "float32", ["batch", "rank", d]);
   const hyper = g.input("hyper_in", "float32", ["batch", k, d / 8]);
   // Channels last throughout: rows are positions (y, x, dy1, dx1[, dy2, dx2]), so that LayerNorm2d is a
@@ -595,7 +614,7 @@ function masksGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRank
   // planes are laid out as images.
   const q = d / 4;
   // Biases are in mix's last row (see finalFactors).
-  const cols = ops.add(g, ops.mul(g, scale, sUp), ops.matMul(g, lowrank, mix));
+  const cols = ops.add(g, ops.mul(g, scale, sUp), ops.matMul(g, ops.transpose(g, lowrankT, [0, 2, 1]), mix));
   let up = ops.reshape(g, cols, [0, -1, q]);
   up = ops.gelu(g, ops.layerNorm(g, up, p.get(`${UP}.1.weight`), p.get(`${UP}.1.bias`), 1e-6), o.gelu);
   // Bias add right before GELU (no reshape between) lets onnxruntime fuse them into one pass.

@@ -15,6 +15,7 @@ export const sigmoid = (g: GraphBuilder, x: Value): Value => g.op("Sigmoid", [x]
 export const sin = (g: GraphBuilder, x: Value): Value => g.op("Sin", [x]);
 export const cos = (g: GraphBuilder, x: Value): Value => g.op("Cos", [x]);
 export const sqrt = (g: GraphBuilder, x: Value): Value => g.op("Sqrt", [x]);
+export const exp = (g: GraphBuilder, x: Value): Value => g.op("Exp", [x]);
 export const floor = (g: GraphBuilder, x: Value): Value => g.op("Floor", [x]);
 export const not = (g: GraphBuilder, x: Value): Value => g.op("Not", [x]);
 export const shape = (g: GraphBuilder, x: Value): Value => g.op("Shape", [x]);
@@ -106,6 +107,8 @@ export const reduceMean = (g: GraphBuilder, x: Value, axes: readonly number[], k
   reduce(g, "ReduceMean", x, axes, keepdims);
 export const reduceSum = (g: GraphBuilder, x: Value, axes: readonly number[], keepdims = true): Value =>
   reduce(g, "ReduceSum", x, axes, keepdims);
+export const reduceMax = (g: GraphBuilder, x: Value, axes: readonly number[], keepdims = true): Value =>
+  reduce(g, "ReduceMax", x, axes, keepdims);
 /** Max over every element (no axes: valid in every opset). */
 export const reduceMaxAll = (g: GraphBuilder, x: Value, keepdims = false): Value =>
   reduce(g, "ReduceMax", x, null, keepdims);
