@@ -17,7 +17,9 @@
  * image tokens. `K W'` is computed once per image (`prepare`); per prompt only the `[hw, heads*T]` by
  * `[heads*T, n]` product remains. After two layers the form is
  * `X2 W + c = scale ⊙ S + lowrank · mix + E` (see `finalFactors`), `scale = alpha2 alpha1` per position,
- * `lowrank` `[hw, 2 heads T + 4]`. The per-position LayerNorm statistics still need the tokens
+ * `lowrank` `[hw, 2 heads T + 4]`, which the graphs keep transposed (`[2 heads T + 4, hw]`, the
+ * `lowrank` output; the attention weights likewise as `A^T`), so that the softmax over each head's T
+ * tokens and the products with it run along hw. The per-position LayerNorm statistics still need the tokens
  * themselves, so `Y1 = K + A0 M0` and `Y2 = X1 + A1 M1` are formed (one `[hw, heads*T] x [heads*T, C]`
  * product each, instead of the `[hw, C/2] x [C/2, C]` output projection); every projection of them
  * runs on the factors, and the token-to-image attentions take `q K^T` and `P V` on the factors without
