@@ -58,6 +58,14 @@ const { values } = parseArgs({
     "pe-scale": { type: "string", default: "1" },
     align: { type: "string", default: "0" },
     "align-self": { type: "string", default: "0" },
+    // structured encoder start (encoder-init.ts): scale of the blocks' residual branches; 0 = random start
+    "enc-start": { type: "string", default: "0" },
+    // loss of a single click's multimask tokens: "min" (the paper's) or "mean" (all three tokens)
+    multimask: { type: "string", default: "min" },
+    // learning-rate multiplier of the encoder (0 = frozen at its start)
+    "enc-lr": { type: "string", default: "1" },
+    // identity start of the first decoder layer's value paths, with this scale of random part; "off" = none
+    "align-values": { type: "string", default: "off" },
     out: { type: "string" },
   },
 });
@@ -77,7 +85,15 @@ const curriculum = CURRICULA[values.curriculum];
 if (!curriculum) throw new Error(`unknown --curriculum ${values.curriculum}`);
 const ramp = values["focal-ramp"].split(",").map(Number) as [number, number];
 const [pointRounds, maskOnlyRounds] = values.sim.split(",").map(Number) as [number, number];
-const simulation = { pointRounds, maskOnlyRounds, boxProbability: 0.5 };
+if (values.multimask !== "min" && values.multimask !== "mean")
+  throw new Error(`unknown --multimask ${values.multimask}`);
+const simulation = {
+  pointRounds,
+  maskOnlyRounds,
+  boxProbability: 0.5,
+  ...(values.multimask === "mean" ? { multimaskLoss: "mean" as const } : {}),
+};
+const encStart = Number(values["enc-start"]);
 const here = dirname(fileURLToPath(import.meta.url));
 const outDir = values.out ?? join(here, "..", "models", "starter");
 const ckpt = values.ckpt ?? join(here, "..", ".cache", "starter.ckpt");
@@ -105,6 +121,9 @@ const r = await trainStarter({
   gaussianScale: Number(values["pe-scale"]),
   alignPositional: Number(values.align),
   alignSelf: Number(values["align-self"]),
+  alignValues: values["align-values"] === "off" ? undefined : Number(values["align-values"]),
+  encoderLrScale: Number(values["enc-lr"]),
+  encoderStart: encStart > 0 ? { residualScale: encStart } : undefined,
   checkpoint: {
     every: 25,
     store: {

@@ -15,6 +15,13 @@ export interface SimulationOptions {
   maskOnlyRounds: number;
   /** Chance that the first prompt is the noisy box rather than a point inside the object. */
   boxProbability: number;
+  /**
+   * Loss of a single-point row's multimask tokens 1-3: "min" (default, the paper's) back-propagates the
+   * lowest-loss token only; "mean" back-propagates all three. With "min" a model that ignores the click
+   * can still lower the loss by proposing up to three different objects on the three tokens whatever the
+   * click (an attractor seen when training from scratch on unambiguous scenes); "mean" removes it.
+   */
+  multimaskLoss?: "min" | "mean";
 }
 
 export const PAPER_SIMULATION: SimulationOptions = { pointRounds: 8, maskOnlyRounds: 2, boxProbability: 0.5 };
@@ -57,7 +64,8 @@ export interface SimulationArgs {
  * and accumulates the gradients of every pass. Mask prompts are previous logits as data (no gradient
  * through them), so summing per-pass gradients equals the gradient of the summed loss.
  * Ambiguity: when a row's prompt is a single point, tokens 1..3 answer and only the lowest-loss one is
- * back-propagated; otherwise token 0 answers. The IoU head is trained on every answering token.
+ * back-propagated (or all three with `multimaskLoss: "mean"`); otherwise token 0 answers. The IoU head
+ * is trained on every answering token.
  */
 export function simulateObjects(a: SimulationArgs): SimulationResult {
   const c = a.config;
@@ -71,6 +79,7 @@ export function simulateObjects(a: SimulationArgs): SimulationResult {
   const frame = c.inputSize;
   const K = c.numMultimaskOutputs + 1;
   const passes = 1 + sim.pointRounds + sim.maskOnlyRounds;
+  const meanMultimask = sim.multimaskLoss === "mean";
 
   const target = new Float32Array(B * P);
   a.masks.forEach((m, i) => {
@@ -152,11 +161,13 @@ export function simulateObjects(a: SimulationArgs): SimulationResult {
           k = 1;
           for (let j = 2; j < K; j++) if (ml[i * K + j]! < ml[i * K + k]!) k = j;
           for (let j = 1; j < K; j++) cand[i * K + j] = 1 / (K - 1);
+          if (meanMultimask) for (let j = 1; j < K; j++) sel[i * K + j] = 1 / (K - 1);
+          else sel[i * K + k] = 1;
         } else {
           cand[i * K] = 1;
+          sel[i * K] = 1;
         }
         chosen[i] = k;
-        sel[i * K + k] = 1;
       }
       chosenLow = new Float32Array(B * low * low);
       chosenPred = new Uint8Array(B * P);

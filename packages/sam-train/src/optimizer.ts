@@ -35,13 +35,15 @@ export class AdamW {
     }
   }
 
-  step(grads: Map<string, tf.Tensor>, lr: number): void {
+  /** One update; `lrScale` multiplies the learning rate per parameter (default 1 for all). */
+  step(grads: Map<string, tf.Tensor>, baseLr: number, lrScale?: (name: string) => number): void {
     this.t++;
     const bc1 = 1 - this.b1 ** this.t;
     const bc2 = 1 - this.b2 ** this.t;
     for (const [name, p] of this.params) {
       const g = grads.get(name);
       if (!g) continue;
+      const lr = baseLr * (lrScale ? lrScale(name) : 1);
       tf.tidy(() => {
         const m = this.m.get(name)!;
         const v = this.v.get(name)!;

@@ -58,3 +58,49 @@ export function alignPositionalAttention(
   }
   return out;
 }
+
+/**
+ * Content-carrying start of the first decoder layer's value paths (use with alignPositionalAttention):
+ * the first token self-attention's value and output projections start as the identity and the first
+ * token-to-image attention's as the identity on the channels the positional start aligns, each plus
+ * `noise` times its random start (biases zero). The point token then enters the first cross attention
+ * as itself and reads the image embedding around the click in the embedding's own channels, so that the
+ * image-to-token attention that follows compares every position's features with the clicked ones
+ * (content term of the aligned query-key product) as well as its position.
+ */
+export function alignValuePaths(w: WeightMap, c: DecoderConfig, noise = 0.1): WeightMap {
+  const out: WeightMap = new Map(w);
+  const d = c.transformerDim;
+  const half = d / 2;
+  const t = "mask_decoder.transformer.layers.0";
+  const set = (name: string, rows: number, cols: number, ones: [number, number][]) => {
+    const r = out.get(`${name}.weight`)!;
+    const data = r.data.map((v) => v * noise);
+    for (const [i, j] of ones) data[i * cols + j]! += 1;
+    out.set(`${name}.weight`, { shape: r.shape, data });
+    const b = out.get(`${name}.bias`)!;
+    out.set(`${name}.bias`, { shape: b.shape, data: new Float32Array(b.data.length) });
+    if (r.shape[0] !== rows || r.shape[1] !== cols) throw new Error(`alignValuePaths: ${name} is not ${rows}x${cols}`);
+  };
+  const id = Array.from({ length: d }, (_, i) => [i, i] as [number, number]);
+  set(`${t}.self_attn.v_proj`, d, d, id);
+  set(`${t}.self_attn.out_proj`, d, d, id);
+  const inner = d / c.attentionDownsampleRate;
+  const hd = inner / c.numHeads;
+  const pairs = Math.floor(hd / 2);
+  const map: [number, number][] = [];
+  for (let h = 0; h < c.numHeads; h++) {
+    for (let r = 0; r < pairs; r++) {
+      const f = (h * pairs + r) % half;
+      map.push([h * hd + r, f], [h * hd + pairs + r, half + f]);
+    }
+  }
+  set(`${t}.cross_attn_token_to_image.v_proj`, inner, d, map);
+  set(
+    `${t}.cross_attn_token_to_image.out_proj`,
+    d,
+    inner,
+    map.map(([i, j]) => [j, i]),
+  );
+  return out;
+}

@@ -18,7 +18,8 @@ import type { TfParams } from "../model/params.ts";
 import { AdamW, learningRate, type LrSchedule } from "../optimizer.ts";
 import { Prng } from "../random.ts";
 import { initTf, tf } from "../tf/backend.ts";
-import { alignPositionalAttention } from "./positional-init.ts";
+import { colourPassThroughEncoder, type EncoderStartOptions } from "./encoder-init.ts";
+import { alignPositionalAttention, alignValuePaths } from "./positional-init.ts";
 import { downsampleMask, generateScene, type SceneDomain } from "./scenes.ts";
 
 export interface StarterOptions {
@@ -61,6 +62,22 @@ export interface StarterOptions {
   alignPositional?: number;
   /** Near-identity start of the first token self-attention (positional-init.ts); 0 = off. */
   alignSelf?: number;
+  /**
+   * Identity start of the first decoder layer's value paths (positional-init.ts alignValuePaths), this
+   * being the scale of their random part; undefined = off. Part of the run's fingerprint.
+   */
+  alignValues?: number;
+  /**
+   * Structured start of the encoder (encoder-init.ts: patch colour statistics passed through, blocks near
+   * the identity); undefined = SAM's random start. Part of the run's fingerprint.
+   */
+  encoderStart?: EncoderStartOptions;
+  /**
+   * Learning-rate multiplier of the encoder's parameters (default 1). 0 freezes the encoder at its start
+   * (no encoder backward pass: faster steps); with a structured encoder start this keeps the colour
+   * features from being retrained into a prompt-independent objectness map. Part of the fingerprint.
+   */
+  encoderLrScale?: number;
   /** Loss weights (default: the paper's focal 20 : dice 1 : IoU 1). */
   loss?: LossWeights;
   /**
@@ -129,7 +146,8 @@ export const heldOutSceneSeed = (i: number) => 900_000_000 + i;
 /**
  * Trains a SAM-architecture encoder + decoder from scratch, end to end, on procedural scenes: per step
  * one scene, the encoder forward, the interactive simulation over its objects (gradients reach the
- * embedding), then the encoder backward with that embedding gradient.
+ * embedding), then the encoder backward with that embedding gradient (skipped with encoderLrScale 0:
+ * the encoder then stays at its start, e.g. the structured one of encoder-init.ts).
  */
 export async function trainStarter(o: StarterOptions): Promise<StarterResult> {
   await initTf();
@@ -140,9 +158,13 @@ export async function trainStarter(o: StarterOptions): Promise<StarterResult> {
   const S = ec.imgSize;
   const L = 4 * dc.embeddingSize;
   const schedule = o.schedule ?? { lr: 8e-4, warmupSteps: 30, decay: "cosine", minLrRatio: 0.05 };
-  const encW = initEncoderWeights(ec, seed);
+  let encW = initEncoderWeights(ec, seed);
+  if (o.encoderStart) encW = colourPassThroughEncoder(encW, ec, o.encoderStart);
   let decW = initDecoderWeights(dc, seed);
   if (o.alignPositional) decW = alignPositionalAttention(decW, dc, o.alignPositional, o.alignSelf ?? 0);
+  if (o.alignValues !== undefined) decW = alignValuePaths(decW, dc, o.alignValues);
+  const encScale = o.encoderLrScale ?? 1;
+  const frozenEncoder = encScale === 0;
   const gScale = o.gaussianScale ?? 1;
   if (gScale !== 1) {
     const g = decW.get(GAUSSIAN)!;
@@ -184,6 +206,9 @@ export async function trainStarter(o: StarterOptions): Promise<StarterResult> {
     gaussianScale: gScale,
     alignPositional: o.alignPositional ?? 0,
     ...(o.alignSelf ? { alignSelf: o.alignSelf } : {}),
+    ...(o.encoderStart ? { encoderStart: o.encoderStart } : {}),
+    ...(o.alignValues !== undefined ? { alignValues: o.alignValues } : {}),
+    ...(o.encoderLrScale !== undefined && o.encoderLrScale !== 1 ? { encoderLrScale: o.encoderLrScale } : {}),
     loss: o.loss ?? PAPER_LOSS_WEIGHTS,
     focalRamp: o.focalRamp ?? [0.25, 0.6],
   });
@@ -275,14 +300,16 @@ export async function trainStarter(o: StarterOptions): Promise<StarterResult> {
         rng,
         simulation: o.simulation ?? STARTER_SIMULATION,
         loss: lossAt(step),
-        embeddingGrad: true,
+        embeddingGrad: !frozenEncoder,
       });
       emb.dispose();
-      const encGrads = tf.grads(encF)(encTensors, r.embeddingGrad!);
-      r.embeddingGrad!.dispose();
-      input.dispose();
       const grads = new Map(r.grads);
-      encNames.forEach((n, i) => grads.set(n, encGrads[i]!));
+      if (!frozenEncoder) {
+        const encGrads = tf.grads(encF)(encTensors, r.embeddingGrad!);
+        r.embeddingGrad!.dispose();
+        encNames.forEach((n, i) => grads.set(n, encGrads[i]!));
+      }
+      input.dispose();
       return { grads, loss: r.parts.loss, firstIou: r.iouPerPass[0]!, lastIou: r.iouPerPass[r.iouPerPass.length - 1]! };
     };
     // With several scenes per step the update is the mean of their gradients.
@@ -316,7 +343,7 @@ export async function trainStarter(o: StarterOptions): Promise<StarterResult> {
       }
     }
     const lr = learningRate(schedule, step, o.steps);
-    opt.step(grads, lr);
+    opt.step(grads, lr, encScale === 1 ? undefined : (n) => (n.startsWith("image_encoder.") ? encScale : 1));
     for (const g of grads.values()) g.dispose();
     const entry: StarterLog = {
       step,
