@@ -6,7 +6,7 @@ import { encoderForward } from "../src/model/encoder.ts";
 import { disposeParams, toTfParams } from "../src/model/params.ts";
 import { Prng } from "../src/random.ts";
 import { colourPassThroughEncoder } from "../src/starter/encoder-init.ts";
-import { alignPositionalAttention, alignValuePaths } from "../src/starter/positional-init.ts";
+import { alignValuePaths } from "../src/starter/positional-init.ts";
 import { downsampleMask, generateScene } from "../src/starter/scenes.ts";
 import { starterConfig, trainStarter } from "../src/starter/train-starter.ts";
 import { initTf, tf } from "../src/tf/backend.ts";
