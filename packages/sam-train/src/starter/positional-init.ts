@@ -75,12 +75,12 @@ export function alignValuePaths(w: WeightMap, c: DecoderConfig, noise = 0.1): We
   const t = "mask_decoder.transformer.layers.0";
   const set = (name: string, rows: number, cols: number, ones: [number, number][]) => {
     const r = out.get(`${name}.weight`)!;
+    if (r.shape[0] !== rows || r.shape[1] !== cols) throw new Error(`alignValuePaths: ${name} is not ${rows}x${cols}`);
     const data = r.data.map((v) => v * noise);
     for (const [i, j] of ones) data[i * cols + j]! += 1;
     out.set(`${name}.weight`, { shape: r.shape, data });
     const b = out.get(`${name}.bias`)!;
     out.set(`${name}.bias`, { shape: b.shape, data: new Float32Array(b.data.length) });
-    if (r.shape[0] !== rows || r.shape[1] !== cols) throw new Error(`alignValuePaths: ${name} is not ${rows}x${cols}`);
   };
   const id = Array.from({ length: d }, (_, i) => [i, i] as [number, number]);
   set(`${t}.self_attn.v_proj`, d, d, id);

@@ -145,8 +145,8 @@ function selfAttention(x: Ctx, prefix: string, q: Value, v: Value): Value {
 
 /**
  * Softmax over the T token planes (axis 2) of `[B, heads, T, hw]` logits. Spelled out so that every
- * pass runs along the long hw axis: onnxruntime's Softmax over a last axis of T = 7 (the layout
- * `[B, hw, heads, T]`, plus the transposes to and from it) cost ~15% of the tokens graph.
+ * pass runs along the long hw axis, instead of onnxruntime's Softmax over a last axis of T = 7 (the
+ * layout `[B, hw, heads, T]`, which also needed transposes to and from it).
  */
 function softmaxOverTokens(x: Ctx, logits: Value): Value {
   const { g } = x;
@@ -461,7 +461,7 @@ function tokensGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRan
     queries = ops.add(g, queries, mergeHeads(x, pre, ops.matMul(g, probs, prepared.v0), inner));
   }
   queries = tokenMlp(l0, queries);
-  const [a0, m0] = imageToToken(
+  const [a0T, m0] = imageToToken(
     x,
     `${l0}.cross_attn_image_to_token`,
     ops.add(g, queries, queryPe),
@@ -472,14 +472,15 @@ function tokensGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRan
   const b1 = beta(x, norm(0));
   const bo1 = p.get(`${l1}.cross_attn_image_to_token.out_proj.bias`);
   // X1 itself (plus the next output bias) is formed only for the second LayerNorm's statistics.
-  const y1 = normWithStats(x, ops.add(g, prepared.keys0, ops.matMul(g, ops.transpose(g, a0, [0, 2, 1]), m0)), g1, ops.add(g, b1, bo1));
+  const a0m0 = ops.matMul(g, ops.transpose(g, a0T, [0, 2, 1]), m0);
+  const y1 = normWithStats(x, ops.add(g, prepared.keys0, a0m0), g1, ops.add(g, b1, bo1));
 
   // Layer 1: X1 W = alpha1 ⊙ S1 + [alpha1 A0 | -alpha1 mu1] [M0 diag(g1) W ; g1^T W] + b1 W.
   const f1: Factored = {
     scale: y1.alpha,
     lowrankT: ops.concat(
       g,
-      [ops.mul(g, asRow(x, y1.alpha), a0), asRow(x, ops.mul(g, ops.mul(g, y1.alpha, y1.mu), g.constF(-1, [])))],
+      [ops.mul(g, asRow(x, y1.alpha), a0T), asRow(x, ops.mul(g, ops.mul(g, y1.alpha, y1.mu), g.constF(-1, [])))],
       1,
     ),
     mix: (w) =>
@@ -495,7 +496,7 @@ function tokensGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRan
     tokenToImage(x, lp.t2i, ops.add(g, queries, queryPe), f1, prepared.s1_k, prepared.s1_v, pe),
   );
   queries = tokenMlp(l1, queries);
-  const [a1, m1] = imageToToken(
+  const [a1T, m1] = imageToToken(
     x,
     lp.i2t,
     ops.add(g, queries, queryPe),
@@ -504,12 +505,12 @@ function tokensGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRan
   );
   const y2 = normWithStats(
     x,
-    ops.add(g, y1.normed, ops.matMul(g, ops.transpose(g, a1, [0, 2, 1]), m1)),
+    ops.add(g, y1.normed, ops.matMul(g, ops.transpose(g, a1T, [0, 2, 1]), m1)),
     gamma(x, norm(1)),
     beta(x, norm(1)),
   );
 
-  const f2 = finalFactors(x, a0, m0, y1, a1, m1, y2);
+  const f2 = finalFactors(x, a0T, m0, y1, a1T, m1, y2);
   queries = ops.add(
     g,
     queries,
@@ -554,10 +555,10 @@ type Stats = { mu: Value; alpha: Value };
  */
 function finalFactors(
   x: Ctx,
-  a0: Value,
+  a0T: Value,
   m0: Value,
   y1: Stats,
-  a1: Value,
+  a1T: Value,
   m1: Value,
   y2: Stats,
 ): Factored & { mix(w: Value, c?: Value): Value } {
@@ -573,8 +574,8 @@ function finalFactors(
   const [lowrankT] = g.node(
     "Concat",
     [
-      ops.mul(g, scaleT, a0),
-      ops.mul(g, alpha2T, a1),
+      ops.mul(g, scaleT, a0T),
+      ops.mul(g, alpha2T, a1T),
       neg(ops.mul(g, scaleT, asRow(x, y1.mu))),
       alpha2T,
       neg(ops.mul(g, alpha2T, asRow(x, y2.mu))),
