@@ -71,9 +71,14 @@ export function rebuildSource(o: Pick<SplitFromExportOptions, "decoder" | "exter
   return { config: imported.config, weights: imported.weights, gelu };
 }
 
-/** The rows `[per]` of the given prompts out of `[count, per]` (the array itself when all are chosen in order). */
+/**
+ * The rows `[per]` of the given prompts out of `[count, per]`: a view when they are consecutive (the
+ * array itself when all are chosen in order), else a copy.
+ */
 function pickPrompts(src: Float32Array, per: number, prompts: readonly number[], count: number): Float32Array {
-  if (prompts.length === count && prompts.every((p, i) => p === i)) return src;
+  const first = prompts[0]!;
+  if (prompts.length === count && first === 0 && prompts.every((p, i) => p === i)) return src;
+  if (prompts.every((p, i) => p === first + i)) return src.subarray(first * per, (first + prompts.length) * per);
   const dst = new Float32Array(prompts.length * per);
   prompts.forEach((p, i) => dst.set(src.subarray(p * per, (p + 1) * per), i * per));
   return dst;

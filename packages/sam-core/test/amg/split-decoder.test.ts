@@ -79,6 +79,23 @@ describe("two-stage AMG decoder", () => {
     expect((await scored.masksOf([])).lowResMasks.length).toBe(0);
   });
 
+  it("gives the same logits for a consecutive run of chosen prompts (passed as views) and a scattered set", async () => {
+    // Consecutive prompts' rows of the tokens graph's outputs are passed to the masks graph as views.
+    const n = 44;
+    const ref = await plain.decodeBatch(embedding, points(n), n);
+    const scored = await split.scoreBatch!(embedding, points(n), n);
+    const per = ref.numMasks * ref.lowResHeight * ref.lowResWidth;
+    for (const chosen of [Array.from({ length: 33 }, (_, i) => i + 2), [2, 36, 38, 39, 43]]) {
+      const some = await scored.masksOf(chosen);
+      expect(some.lowResMasks.length).toBe(chosen.length * per);
+      let worst = 0;
+      chosen.forEach((p, j) => {
+        for (let q = 0; q < per; q++) worst = Math.max(worst, Math.abs(some.lowResMasks[j * per + q]! - ref.lowResMasks[p * per + q]!));
+      });
+      expect(worst).toBeLessThanOrEqual(1e-5);
+    }
+  });
+
   it("the pair gives the same values as the low-rank form", async () => {
     const n = 5;
     const a = await split.decodeBatch(embedding, points(n), n);

@@ -105,6 +105,24 @@ describe("low-rank AMG decoder", () => {
     expect(r.logits).toBeLessThanOrEqual(1e-5);
   });
 
+  it("does so with LayerNorm gains and biases away from their 1 / 0 start", async () => {
+    // The factored LayerNorm statistics fold the first norm4's gain and bias and the next output bias
+    // into their image-side sums; a seeded start has gains of 1 and biases of 0, which would hide a
+    // misplaced gain or bias there.
+    const varied = new Map(tinyWeights);
+    let seed = 21;
+    for (const [name, t] of tinyWeights)
+      if (/norm\d*\.(weight|bias)$|out_proj\.bias$/.test(name)) {
+        const noise = randn(t.data.length, seed++);
+        const gain = name.endsWith(".weight");
+        varied.set(name, { ...t, data: t.data.map((v, i) => (gain ? v * (1 + 0.5 * noise[i]!) : v + 0.5 * noise[i]!)) });
+      }
+    const r = await compare(tiny, varied, 4);
+    expect(r.logitScale).toBeGreaterThan(0.05);
+    expect(r.iou).toBeLessThanOrEqual(1e-5);
+    expect(r.logits).toBeLessThanOrEqual(1e-5);
+  });
+
   it("differs when a LayerNorm gain the factors fold in differs (the comparison can fail)", async () => {
     const bent = new Map(tinyWeights);
     const name = "mask_decoder.transformer.layers.0.norm4.weight";
