@@ -713,31 +713,35 @@ function masksGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRank
   const lowrankT = g.input("lowrank", "float32", ["batch", "rank", s * s]);
   const mix = g.input("mix_up", "float32", ["batch", "rank", d]);
   const hyper = g.input("hyper_in", "float32", ["batch", k, d / 8]);
-  // Channels last throughout: rows are positions (y, x, dy1, dx1[, dy2, dx2]), so that LayerNorm2d is a
-  // LayerNormalization over the last axis and the second ConvTranspose a MatMul; only the K final
-  // planes are laid out as images.
+  // Channels last throughout, so that LayerNorm2d is a LayerNormalization over the last axis and the
+  // second ConvTranspose a MatMul. Each ConvTranspose (kernel = stride = 2) is split by its output row
+  // offset (dy1, then dy2): for one (dy1, dy2) the rows are (y, x, dx1, dx2), i.e. whole rows 4y + 2 dy1 +
+  // dy2 of the low-res mask, so the four parts' planes interleave as blocks of whole rows (a Concat)
+  // instead of an 8-D transpose of every value.
   const q = d / 4;
-  // Biases are in mix's last row (see finalFactors).
-  const cols = ops.add(g, ops.mul(g, scale, sUp), ops.matMul(g, ops.transpose(g, lowrankT, [0, 2, 1]), mix));
-  // The reshape between the Add and the LayerNormalization keeps onnxruntime from fusing them into a
-  // SkipLayerNormalization, which took about twice their time here (groups of 64 channels, 2 threads).
-  let up = ops.reshape(g, cols, [0, -1, q]);
-  up = ops.gelu(g, ops.layerNorm(g, up, p.get(`${UP}.1.weight`), p.get(`${UP}.1.bias`), 1e-6), o.gelu);
-  // Bias add right before GELU (no reshape between) lets onnxruntime fuse them into one pass.
-  up = ops.gelu(
-    g,
-    ops.add(
-      g,
-      ops.matMul(g, up, convT2x2Weight(x, `${UP}.3.weight`, q)),
-      convT2x2Bias(x, `${UP}.3.bias`, d / 8),
-    ),
-    o.gelu,
-  );
-  up = ops.reshape(g, up, [0, -1, d / 8]);
-  const planes = ops.matMul(g, up, ops.transpose(g, hyper, [0, 2, 1]));
-  // (y, x, dy1, dx1, dy2, dx2, k) -> (k, y, dy1, dy2, x, dx1, dx2)
-  const grid = ops.transpose(g, ops.reshape(g, planes, [-1, s, s, 2, 2, 2, 2, k]), [0, 7, 1, 3, 5, 2, 4, 6]);
-  const masks = ops.reshape(g, grid, [-1, k, 4 * s, 4 * s]);
+  const e = d / 8;
+  const cols = (t: Value, dy: number, width: number) => ops.slice(g, t, [dy * width], [(dy + 1) * width], [-1]);
+  const w2 = convT2x2Weight(x, `${UP}.3.weight`, q);
+  const b2 = convT2x2Bias(x, `${UP}.3.bias`, e);
+  const lowT = ops.transpose(g, lowrankT, [0, 2, 1]);
+  const hyperT = ops.transpose(g, hyper, [0, 2, 1]);
+  const parts: Value[] = [];
+  for (let dy1 = 0; dy1 < 2; dy1++) {
+    // Biases are in mix's last row (see finalFactors).
+    const first = ops.add(g, ops.mul(g, scale, cols(sUp, dy1, 2 * q)), ops.matMul(g, lowT, cols(mix, dy1, 2 * q)));
+    // The reshape between the Add and the LayerNormalization keeps onnxruntime from fusing them into a
+    // SkipLayerNormalization, which took about twice their time here (groups of 64 channels, 2 threads).
+    let up = ops.reshape(g, first, [0, -1, q]);
+    up = ops.gelu(g, ops.layerNorm(g, up, p.get(`${UP}.1.weight`), p.get(`${UP}.1.bias`), 1e-6), o.gelu);
+    for (let dy2 = 0; dy2 < 2; dy2++) {
+      // Bias add right before GELU (no reshape between) lets onnxruntime fuse them into one pass.
+      const second = ops.gelu(g, ops.add(g, ops.matMul(g, up, cols(w2, dy2, 2 * e)), cols(b2, dy2, 2 * e)), o.gelu);
+      // [B, (y, x, dx1, dx2), k] -> [B, k, y, 1, 4s]: row 4y + 2 dy1 + dy2 of each plane.
+      const planes = ops.matMul(g, ops.reshape(g, second, [0, -1, e]), hyperT);
+      parts.push(ops.reshape(g, ops.transpose(g, planes, [0, 2, 1]), [0, k, s, 1, 4 * s]));
+    }
+  }
+  const masks = ops.reshape(g, ops.concat(g, parts, 3), [-1, k, 4 * s, 4 * s]);
   g.output(masks, "low_res_masks", "float32", ["batch", k, 4 * s, 4 * s]);
   return serialize(g, c, o, "decoder-amg-lowrank-masks", "amg-lowrank-masks");
 }
