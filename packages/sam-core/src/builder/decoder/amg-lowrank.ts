@@ -671,9 +671,8 @@ function finalFactors(
   const scale = ops.mul(g, y2.alpha, y1.alpha);
   const neg = (v: Value) => ops.mul(g, v, g.constF(-1, []));
   const [scaleT, alpha2T] = [scale, y2.alpha];
-  // Named as the tokens graph's output: renaming it with an Identity cost a copy of the whole factor.
-  const [lowrankT] = g.node(
-    "Concat",
+  const lowrankT = ops.concat(
+    g,
     [
       ops.mul(g, scaleT, a0T),
       ops.mul(g, alpha2T, a1T),
@@ -682,8 +681,7 @@ function finalFactors(
       neg(ops.mul(g, alpha2T, y2.mu)),
       ops.expand(g, g.constF(1, [1, 1, 1]), ops.shape(g, alpha2T)),
     ],
-    { axis: 1 },
-    { outputNames: ["lowrank"] },
+    1,
   );
   const mix = (w: Value, c?: Value) => {
     const w2 = rowScale(x, g2, w);
@@ -699,7 +697,7 @@ function finalFactors(
       1,
     );
   };
-  return { scale, lowrankT: lowrankT!, mix };
+  return { scale, lowrankT, mix };
 }
 
 function masksGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRankBuildOptions>): Uint8Array {

@@ -62,6 +62,7 @@ export class GraphBuilder {
   readonly nodes: NodeRecord[] = [];
   private readonly names = new Set<string>();
   private readonly constCache = new Map<string, Value>();
+  private readonly aliases = new Map<string, string>();
   private counter = 0;
   private scopeStack: string[] = [];
 
@@ -105,10 +106,35 @@ export class GraphBuilder {
     return { name };
   }
 
-  /** Declares `value` as a graph output called `name` (an Identity node renames it when needed). */
+  /**
+   * Declares `value` as a graph output called `name`. A node's output is renamed in place (its uses,
+   * earlier and later, follow the new name): an Identity node would make onnxruntime copy the whole
+   * tensor, since it keeps Identities that produce graph outputs. A graph input, an initializer or a
+   * value already output under another name gets an Identity.
+   */
   output(value: Value, name: string, elemType: ElemType, dims: Dim[]): void {
-    if (value.name !== name) this.node("Identity", [value], {}, { outputNames: [name] });
+    const current = this.resolve(value.name);
+    if (current !== name) {
+      const producer = this.outputs.some((o) => o.name === current)
+        ? undefined
+        : this.nodes.find((n) => n.outputs.includes(current));
+      if (producer) {
+        this.claim(name);
+        producer.outputs = producer.outputs.map((o) => (o === current ? name : o));
+        for (const n of this.nodes) n.inputs = n.inputs.map((i) => (i === current ? name : i));
+        this.aliases.set(current, name);
+      } else {
+        this.node("Identity", [{ name: current }], {}, { outputNames: [name] });
+      }
+    }
     this.outputs.push({ name, elemType, dims });
+  }
+
+  /** The name a value goes by now (a node output renamed by `output` keeps its old name as an alias). */
+  private resolve(name: string): string {
+    let n = name;
+    for (let next = this.aliases.get(n); next !== undefined; next = this.aliases.get(n)) n = next;
+    return n;
   }
 
   initFloat(name: string, dims: number[], data: Float32Array<ArrayBuffer>): Value {
@@ -187,7 +213,7 @@ export class GraphBuilder {
       ? opts.outputNames.map((n) => this.claim(n))
       : Array.from({ length: count }, () => this.claim(this.fresh(`${opType}_output`)));
     const name = this.fresh(opType);
-    this.nodes.push({ opType, name, inputs: inputs.map((v) => v?.name ?? ""), outputs, attrs });
+    this.nodes.push({ opType, name, inputs: inputs.map((v) => (v ? this.resolve(v.name) : "")), outputs, attrs });
     return outputs.map((n) => ({ name: n }));
   }
 
