@@ -2,15 +2,20 @@
  * Evaluates shipped starter files (models/starter/, or --dir) with onnxruntime on held-out scenes: the
  * README table's metrics plus the prompt probe (does the mask follow the click?).
  *
- *   npx tsx scripts/eval-starter.ts [--dir models/starter] [--eval 40] [--domain shapes|rings]
+ *   npx tsx scripts/eval-starter.ts [--dir models/starter] [--eval 40] [--domain shapes|rings] [--start-encoder 0.1]
+ *
+ * `--start-encoder S` swaps the folder's encoder for the structured start it was trained from (the
+ * colour pass-through of src/starter/encoder-init.ts at residual scale S, with model.json's seed and
+ * config): whether the decoder needs what the encoder's training changed.
  */
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { importDecoderWeights } from "@data-engine/sam-core";
+import { buildEncoderOnnx, importDecoderWeights, initEncoderWeights, type EncoderConfig } from "@data-engine/sam-core";
 import { createNodeBackend } from "@data-engine/sam-core/node";
 import { evaluate, onnxDecoder } from "../src/evaluate.ts";
+import { colourPassThroughEncoder } from "../src/starter/encoder-init.ts";
 import { sceneSamples } from "../src/starter/eval-starter.ts";
 import { promptProbe } from "../src/starter/prompt-probe.ts";
 import { heldOutSceneSeed } from "../src/starter/train-starter.ts";
@@ -23,11 +28,21 @@ const { values } = parseArgs({
     },
     eval: { type: "string", default: "40" },
     domain: { type: "string", default: "shapes" },
+    "start-encoder": { type: "string" },
   },
 });
 const file = async (f: string) => new Uint8Array(await readFile(join(values.dir, f)));
 const backend = createNodeBackend();
-const encoder = await file("encoder.onnx");
+async function startEncoder(scale: number): Promise<Uint8Array> {
+  const model = JSON.parse(new TextDecoder().decode(await file("model.json"))) as {
+    config: { encoder: EncoderConfig };
+    training: { seed: number };
+  };
+  const ec = model.config.encoder;
+  const weights = colourPassThroughEncoder(initEncoderWeights(ec, model.training.seed), ec, { residualScale: scale });
+  return buildEncoderOnnx(ec, { weights, inputForm: "normalized" }).model;
+}
+const encoder = values["start-encoder"] ? await startEncoder(Number(values["start-encoder"])) : await file("encoder.onnx");
 const c = importDecoderWeights(await file("decoder.onnx")).config;
 const scenes = {
   count: Number(values.eval),
@@ -44,5 +59,5 @@ const p = await probe;
 await dec.dispose();
 const f = (x: number) => x.toFixed(3);
 console.log(
-  `${values.dir} on ${scenes.domain} (${r.masks} masks, ${r.images} scenes at ${c.inputSize} px): 1 click ${f(r.mIoU1Click)} | box ${f(r.mIoUBox)} | clicks ${r.mIoUClicks.map(f).join(" ")} | IoU MAE ${f(r.iouCalibrationMae)} | probe: clicked object ${f(p.own)}, other objects ${f(p.others)}`,
+  `${values.dir}${values["start-encoder"] ? ` (decoder on the structured start encoder, scale ${values["start-encoder"]})` : ""} on ${scenes.domain} (${r.masks} masks, ${r.images} scenes at ${c.inputSize} px): 1 click ${f(r.mIoU1Click)} | box ${f(r.mIoUBox)} | clicks ${r.mIoUClicks.map(f).join(" ")} | IoU MAE ${f(r.iouCalibrationMae)} | probe: clicked object ${f(p.own)}, other objects ${f(p.others)}`,
 );
