@@ -59,7 +59,7 @@ const r = await evaluateModel(backend, cfg, encoder, decoder, {
   count: Number(values.eval),
   firstSeed: heldOutSceneSeed(0),
   grid: "input",
-  domain: values.domain === "rings" ? "rings" : "shapes",
+  domain: (["rings", "large"] as const).find((d) => d === values.domain) ?? ("shapes" as const),
 });
 const f = (x: number) => x.toFixed(3);
 console.log(

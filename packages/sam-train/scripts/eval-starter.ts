@@ -2,7 +2,7 @@
  * Evaluates shipped starter files (models/starter/, or --dir) with onnxruntime on held-out scenes: the
  * README table's metrics plus the prompt probe (does the mask follow the click?).
  *
- *   npx tsx scripts/eval-starter.ts [--dir models/starter] [--eval 40] [--domain shapes|rings] [--start-encoder 0.1]
+ *   npx tsx scripts/eval-starter.ts [--dir models/starter] [--eval 40] [--domain shapes|rings|large] [--start-encoder 0.1]
  *
  * `--start-encoder S` swaps the folder's encoder for the structured start it was trained from (the
  * colour pass-through of src/starter/encoder-init.ts at residual scale S, with model.json's seed and
@@ -47,7 +47,7 @@ const c = importDecoderWeights(await file("decoder.onnx")).config;
 const scenes = {
   count: Number(values.eval),
   firstSeed: heldOutSceneSeed(0),
-  domain: values.domain === "rings" ? ("rings" as const) : ("shapes" as const),
+  domain: (["rings", "large"] as const).find((d) => d === values.domain) ?? ("shapes" as const),
   size: c.inputSize,
   lowSide: 4 * c.embeddingSize,
 };

@@ -7,10 +7,11 @@ import { Prng } from "../random.ts";
  * "shapes" (the starter model's training domain: discs, ellipses, boxes, triangles, polygons with
  * solid/striped/checkered/noisy fills in clearly different colours) and "rings" (a domain the starter
  * never sees: rings, crosses and thin bars, in colours close to the background, told apart mostly by
- * texture).
+ * texture). "large" is the "shapes" domain with every shape's radius at 0.24-0.44 of the image instead of
+ * 0.06-0.22: object scales the starter never sees, in colours and textures it knows.
  */
 
-export type SceneDomain = "shapes" | "rings";
+export type SceneDomain = "shapes" | "rings" | "large";
 
 export interface Scene {
   size: number;
@@ -78,7 +79,7 @@ type Inside = (x: number, y: number) => boolean;
 function shape(r: Prng, size: number, domain: SceneDomain): Inside {
   const cx = size * (0.15 + 0.7 * r.next());
   const cy = size * (0.15 + 0.7 * r.next());
-  const rad = size * (0.06 + 0.16 * r.next());
+  const rad = size * (domain === "large" ? 0.24 + 0.2 * r.next() : 0.06 + 0.16 * r.next());
   const rot = r.next() * Math.PI;
   const cr = Math.cos(rot);
   const sr = Math.sin(rot);
