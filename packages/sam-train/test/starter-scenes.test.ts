@@ -24,6 +24,21 @@ describe("starter scenes", () => {
   });
 });
 
+describe("the \"large\" domain", () => {
+  it("draws the same kinds of shapes at larger scales than the training domain", () => {
+    // One object per scene, so its mask is the whole shape (clipped at the image border).
+    const largest = (domain: "shapes" | "large") =>
+      Array.from({ length: 12 }, (_, i) => {
+        const scene = generateScene(100 + i, { size: 64, domain, minObjects: 1, maxObjects: 1 });
+        return Math.max(0, ...scene.masks.map((m) => m.data.reduce((a, v) => a + v, 0)));
+      });
+    const shapes = largest("shapes");
+    const large = largest("large");
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean(large)).toBeGreaterThan(2 * mean(shapes));
+  });
+});
+
 describe("starter architecture", () => {
   it("is the tiny config at another input size, and its public decoder export carries that config", () => {
     const c = starterConfig(128, 16, 4);
