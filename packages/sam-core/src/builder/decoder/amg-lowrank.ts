@@ -2,9 +2,10 @@
  * The AMG decoder with the image side kept in low-rank form, as three graphs:
  *
  * - `prepare` (once per image): `image_embeddings [1,C,h,w]` -> the image-only projections every
- *   prompt shares: the first layer's attention projections, the image tokens plus the first
- *   image-to-token output bias, centred per position (`keys0`), and the shared parts `s_*` of every later linear map of the
- *   image tokens (second layer's K/V/Q, final attention's K/V, first output-upscaling ConvTranspose).
+ *   prompt shares: the first layer's attention projections, the shared parts `s_*` of every later
+ *   linear map of the image tokens (second layer's K/V/Q, final attention's K/V, first output-upscaling
+ *   ConvTranspose), and the image parts of the LayerNorm statistics (`k_rows`, `kw0`, `kgw0`, `kgw1`);
+ *   all of them from the image tokens plus the first image-to-token output bias, centred per position.
  * - `tokens` (per batch): prepared tensors + `point_coords`, `point_labels` -> `iou_predictions`,
  *   `hyper_in`, and the low-rank factors of the image tokens (`scale`, `lowrank`, `mix_up`).
  * - `masks` (per chosen prompt): `s_up` + those factors + `hyper_in` -> `low_res_masks`.
@@ -19,13 +20,13 @@
  * `X2 W + c = scale ⊙ S + lowrank · mix + E` (see `finalFactors`), `scale = alpha2 alpha1` per position,
  * `lowrank` `[hw, 2 heads T + 4]`, which the graphs keep transposed (`[2 heads T + 4, hw]`, the
  * `lowrank` output; the attention weights likewise as `A^T`), so that the softmax over each head's T
- * tokens and the products with it run along hw. The per-position LayerNorm statistics still need the tokens
- * themselves, so `Y1 = K + A0 M0` and `Y2 = X1 + A1 M1` are formed (one `[hw, heads*T] x [heads*T, C]`
- * product each, instead of the `[hw, C/2] x [C/2, C]` output projection); every projection of them
- * runs on the factors, and the token-to-image attentions take `q K^T` and `P V` on the factors without
- * forming K or V. The first ConvTranspose (kernel = stride = 2) is a per-position linear map to
- * `4 * C/4` values, so it takes the same form; its LayerNorm2d and GELU, and the second ConvTranspose
- * (as a MatMul), run channels last.
+ * tokens and the products with it run along hw. The per-position LayerNorm statistics come from the
+ * factors too (`firstStats`, `secondStats`: Gram matrices of the token updates and prepared per-position
+ * sums), so neither `Y1 = K + A0 M0` nor `Y2 = X1 + A1 M1` is formed; every projection of them runs on
+ * the factors, and the token-to-image attentions take `q K^T` and `P V` on the factors without forming K
+ * or V. The first ConvTranspose (kernel = stride = 2) is a per-position linear map to `4 * C/4` values, so
+ * it takes the same form; its LayerNorm2d and GELU, and the second ConvTranspose (as a MatMul), run
+ * channels last, split by output row offset (see `masksGraph`).
  *
  * Outputs match `buildDecoderOnnx(..., { variant: "throughput" })` with `has_mask_input` 0 up to float
  * reassociation (tests compare them). Only the two-layer transformer SAM uses is supported.
