@@ -271,14 +271,18 @@ export async function generateMasks(input: GenerateMasksInput, options: AmgOptio
     const grid = opts.pointGrids[layer]!;
     const nPoints = grid.length / 2;
     stats.prompts += nPoints;
+    // Batches of near-equal size, none over pointsPerBatch (144 prompts at 64: 48 + 48 + 48, not 64 + 64 +
+    // 16): a run has fixed costs, so a small last batch costs more per prompt, and prompts are
+    // independent, so the candidates and their order are the same.
     const batches = Math.ceil(nPoints / opts.pointsPerBatch);
+    const perBatch = Math.ceil(nPoints / Math.max(1, batches));
     let upscaler: MaskUpscaler | undefined;
     const kept: Pending[] = [];
     let pendingBytes = 0;
 
     for (let b = 0; b < batches; b++) {
-      const start = b * opts.pointsPerBatch;
-      const end = Math.min(nPoints, start + opts.pointsPerBatch);
+      const start = b * perBatch;
+      const end = Math.min(nPoints, start + perBatch);
       // A batch larger than the decoder takes is split; prompts are independent, so results are equal.
       for (let s = start; s < end; s += decoder.maxBatch) {
         checkAbort(input.signal);

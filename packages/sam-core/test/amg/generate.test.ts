@@ -117,6 +117,22 @@ describe("generateMasks behaviour", () => {
     expect(c.masks).toEqual(a.masks);
   });
 
+  it("splits a crop's prompts into batches of near-equal size, none over pointsPerBatch", async () => {
+    // 100 prompts at 64 per batch: 50 + 50 (not 64 + 36); with crops, each crop's grid is split alike.
+    const runs: number[] = [];
+    const r = await generateMasks(
+      { height: 70, width: 95, decoder: fakeDecoder(64, runs), encodeCrop: fakeEncodeCrop() },
+      { ...opts, cropNLayers: 0, pointsPerBatch: 64 },
+    );
+    expect(runs).toEqual([50, 50]);
+    const one: number[] = [];
+    const b = await generateMasks(
+      { height: 70, width: 95, decoder: fakeDecoder(1, one), encodeCrop: fakeEncodeCrop() },
+      { ...opts, cropNLayers: 0 },
+    );
+    expect(b.masks).toEqual(r.masks);
+  });
+
   it("past the kept-logits budget, NMS survivors are decoded again with the same masks", async () => {
     const input = () => ({ height: 70, width: 95, decoder: fakeDecoder(64), encodeCrop: fakeEncodeCrop() });
     const kept = await generateMasks(input(), opts);
