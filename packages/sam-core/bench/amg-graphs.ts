@@ -1,7 +1,9 @@
 /**
  * The low-rank AMG decoder's graphs alone (no generator, no post-processing): CPU and wall time per
- * prompt of the tokens graph (IoU stage) and the masks graph, for a batch of 64 single-point prompts on
- * the ViT-B-architecture decoder (seeded random weights), each the best of `--reps` runs (default 5).
+ * prompt of the tokens graph (IoU stage) and the masks graph, for a batch of `--batch` single-point
+ * prompts (default 64, the generator's default batch) on the ViT-B-architecture decoder (seeded random
+ * weights), each the best of `--reps` runs (default 5). `--batch 16` against the default shows what a
+ * small batch costs per prompt.
  *
  *   npm run bench:amg-graphs            (root), or `npx tsx bench/amg-graphs.ts` here
  *   npx tsx bench/amg-graphs.ts --compare ./old-lowrank.ts
@@ -19,12 +21,13 @@ import { float32Data } from "../src/runtime/backend.ts";
 import { createNodeBackend } from "../src/node.ts";
 
 type Builder = Pick<typeof current, "buildAmgLowRankDecoder" | "PREPARED_FOR_TOKENS">;
+const { TOKENS_OUTPUTS } = current;
 
 const argv = process.argv.slice(2);
 const arg = (name: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
 const REPS = Number(arg("--reps") ?? 5);
 const THREADS = Number(arg("--threads") ?? availableParallelism());
-const B = 64;
+const B = Number(arg("--batch") ?? 64);
 
 const cfg = samConfig("vit_b");
 const weights = initDecoderWeights(cfg.decoder, 1);
@@ -34,7 +37,7 @@ const image = Float32Array.from({ length: cfg.decoder.transformerDim * side * si
 const coords = new Float32Array(B * 4);
 const labels = new Float32Array(B * 2);
 for (let i = 0; i < B; i++) {
-  coords.set([100 + 7 * (i % 40), 300 + 9 * i, 0, 0], 4 * i);
+  coords.set([100 + 7 * (i % 40), 300 + 9 * (i % 64), 0, 0], 4 * i);
   labels.set([1, -1], 2 * i);
 }
 
@@ -55,7 +58,7 @@ async function stages(b: Builder): Promise<Stages> {
   };
   for (const n of b.PREPARED_FOR_TOKENS) feeds[n] = prepared[n]!;
   return {
-    tokens: () => tokens.run(feeds, ["iou_predictions", "hyper_in", "scale", "lowrank", "mix_up"]),
+    tokens: () => tokens.run(feeds, TOKENS_OUTPUTS),
     masks: (out) =>
       masks.run({ s_up: prepared["s_up"]!, scale: out["scale"]!, lowrank: out["lowrank"]!, mix_up: out["mix_up"]!, hyper_in: out["hyper_in"]! }, ["low_res_masks"]),
   };

@@ -16,6 +16,7 @@ import { createNodeBackend } from "@data-engine/sam-core/node";
 import { decodeCheckpoint } from "../src/checkpoint.ts";
 import { GAUSSIAN } from "../src/model/decoder.ts";
 import { evaluateModel, probeModel } from "../src/starter/eval-starter.ts";
+import { parseSceneDomain } from "../src/starter/scenes.ts";
 import { heldOutSceneSeed, starterConfig } from "../src/starter/train-starter.ts";
 
 const { values } = parseArgs({
@@ -59,7 +60,7 @@ const r = await evaluateModel(backend, cfg, encoder, decoder, {
   count: Number(values.eval),
   firstSeed: heldOutSceneSeed(0),
   grid: "input",
-  domain: (["rings", "large"] as const).find((d) => d === values.domain) ?? ("shapes" as const),
+  domain: parseSceneDomain(values.domain),
 });
 const f = (x: number) => x.toFixed(3);
 console.log(

@@ -12,13 +12,13 @@ import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { buildEncoderOnnx, importDecoderWeights, initEncoderWeights, type EncoderConfig } from "@data-engine/sam-core";
+import { buildEncoderOnnx, importDecoderWeights, type EncoderConfig } from "@data-engine/sam-core";
 import { createNodeBackend } from "@data-engine/sam-core/node";
 import { evaluate, onnxDecoder } from "../src/evaluate.ts";
-import { colourPassThroughEncoder } from "../src/starter/encoder-init.ts";
 import { sceneSamples } from "../src/starter/eval-starter.ts";
 import { promptProbe } from "../src/starter/prompt-probe.ts";
-import { heldOutSceneSeed } from "../src/starter/train-starter.ts";
+import { parseSceneDomain } from "../src/starter/scenes.ts";
+import { heldOutSceneSeed, starterEncoderStart } from "../src/starter/train-starter.ts";
 
 const { values } = parseArgs({
   options: {
@@ -39,7 +39,7 @@ async function startEncoder(scale: number): Promise<Uint8Array> {
     training: { seed: number };
   };
   const ec = model.config.encoder;
-  const weights = colourPassThroughEncoder(initEncoderWeights(ec, model.training.seed), ec, { residualScale: scale });
+  const weights = starterEncoderStart(ec, model.training.seed, { residualScale: scale });
   return buildEncoderOnnx(ec, { weights, inputForm: "normalized" }).model;
 }
 const encoder = values["start-encoder"] ? await startEncoder(Number(values["start-encoder"])) : await file("encoder.onnx");
@@ -47,7 +47,7 @@ const c = importDecoderWeights(await file("decoder.onnx")).config;
 const scenes = {
   count: Number(values.eval),
   firstSeed: heldOutSceneSeed(0),
-  domain: (["rings", "large"] as const).find((d) => d === values.domain) ?? ("shapes" as const),
+  domain: parseSceneDomain(values.domain),
   size: c.inputSize,
   lowSide: 4 * c.embeddingSize,
 };

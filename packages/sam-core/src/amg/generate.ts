@@ -272,8 +272,8 @@ export async function generateMasks(input: GenerateMasksInput, options: AmgOptio
     const nPoints = grid.length / 2;
     stats.prompts += nPoints;
     // Batches of near-equal size, none over pointsPerBatch (144 prompts at 64: 48 + 48 + 48, not 64 + 64 +
-    // 16): a run has fixed costs, so a small last batch costs more per prompt, and prompts are
-    // independent, so the candidates and their order are the same.
+    // 16): a small batch costs more per prompt (`npm run bench:amg-graphs -- --batch 16` against the
+    // default 64), and prompts are independent, so the candidates and their order are the same.
     const batches = Math.ceil(nPoints / opts.pointsPerBatch);
     const perBatch = Math.ceil(nPoints / Math.max(1, batches));
     let upscaler: MaskUpscaler | undefined;

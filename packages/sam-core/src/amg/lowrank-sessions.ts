@@ -4,7 +4,7 @@
  * batches), `score` runs the tokens graph on a batch, `masksOf` the masks graph on the chosen prompts'
  * low-rank factors. Checked against the export on the same probe batch as the two-stage pair.
  */
-import { buildAmgLowRankDecoder, PREPARED_FOR_TOKENS } from "../builder/decoder/amg-lowrank.ts";
+import { buildAmgLowRankDecoder, PREPARED_FOR_TOKENS, TOKENS_OUTPUTS } from "../builder/decoder/amg-lowrank.ts";
 import type { RtTensor } from "../runtime/backend.ts";
 import { float32Data } from "../runtime/backend.ts";
 import {
@@ -62,7 +62,7 @@ export async function lowRankFromExport(
         point_labels: t.tensor("float32", labels, [count, 2]),
       };
       for (const name of PREPARED_FOR_TOKENS) feeds[name] = shared[name]!;
-      const out = await tokens.run(feeds, ["iou_predictions", "hyper_in", "scale", "lowrank", "mix_up"]);
+      const out = await tokens.run(feeds, TOKENS_OUTPUTS);
       const iou = float32Data(out["iou_predictions"]!, "iou_predictions");
       const hyper = float32Data(out["hyper_in"]!, "hyper_in");
       const scale = float32Data(out["scale"]!, "scale");

@@ -77,8 +77,9 @@ export function rebuildSource(o: Pick<SplitFromExportOptions, "decoder" | "exter
  */
 function pickPrompts(src: Float32Array, per: number, prompts: readonly number[], count: number): Float32Array {
   const first = prompts[0]!;
-  if (prompts.length === count && first === 0 && prompts.every((p, i) => p === i)) return src;
-  if (prompts.every((p, i) => p === first + i)) return src.subarray(first * per, (first + prompts.length) * per);
+  if (prompts.every((p, i) => p === first + i)) {
+    return prompts.length === count ? src : src.subarray(first * per, (first + prompts.length) * per);
+  }
   const dst = new Float32Array(prompts.length * per);
   prompts.forEach((p, i) => dst.set(src.subarray(p * per, (p + 1) * per), i * per));
   return dst;

@@ -11,7 +11,15 @@ import { Prng } from "../random.ts";
  * 0.06-0.22: object scales the starter never sees, in colours and textures it knows.
  */
 
-export type SceneDomain = "shapes" | "rings" | "large";
+export const SCENE_DOMAINS = ["shapes", "rings", "large"] as const;
+export type SceneDomain = (typeof SCENE_DOMAINS)[number];
+
+/** A command-line domain name, checked. */
+export function parseSceneDomain(name: string): SceneDomain {
+  const d = SCENE_DOMAINS.find((x) => x === name);
+  if (!d) throw new Error(`unknown scene domain "${name}" (one of ${SCENE_DOMAINS.join(", ")})`);
+  return d;
+}
 
 export interface Scene {
   size: number;

@@ -5,6 +5,7 @@ import {
   initEncoderWeights,
   preprocessHwc,
   samConfig,
+  type EncoderConfig,
   type SamConfig,
   type WeightMap,
 } from "@data-engine/sam-core";
@@ -143,6 +144,12 @@ export function starterConfig(img = 256, patch = 16, decoderHeads = 8): SamConfi
 export const trainSceneSeed = (seed: number, step: number) => seed * 1_000_003 + step;
 export const heldOutSceneSeed = (i: number) => 900_000_000 + i;
 
+/** The encoder weights a run starts from: SAM's seeded random start, or the structured one over it. */
+export function starterEncoderStart(ec: EncoderConfig, seed: number, start?: EncoderStartOptions): WeightMap {
+  const w = initEncoderWeights(ec, seed);
+  return start ? colourPassThroughEncoder(w, ec, start) : w;
+}
+
 /**
  * Trains a SAM-architecture encoder + decoder from scratch, end to end, on procedural scenes: per step
  * one scene, the encoder forward, the interactive simulation over its objects (gradients reach the
@@ -158,8 +165,7 @@ export async function trainStarter(o: StarterOptions): Promise<StarterResult> {
   const S = ec.imgSize;
   const L = 4 * dc.embeddingSize;
   const schedule = o.schedule ?? { lr: 8e-4, warmupSteps: 30, decay: "cosine", minLrRatio: 0.05 };
-  let encW = initEncoderWeights(ec, seed);
-  if (o.encoderStart) encW = colourPassThroughEncoder(encW, ec, o.encoderStart);
+  const encW = starterEncoderStart(ec, seed, o.encoderStart);
   let decW = initDecoderWeights(dc, seed);
   if (o.alignPositional) decW = alignPositionalAttention(decW, dc, o.alignPositional, o.alignSelf ?? 0);
   if (o.alignValues !== undefined) decW = alignValuePaths(decW, dc, o.alignValues);

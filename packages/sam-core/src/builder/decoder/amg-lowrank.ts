@@ -73,6 +73,13 @@ export const PREPARED_FOR_TOKENS = [
   "sf_v",
 ] as const;
 
+/** Outputs of the `tokens` graph (the last three are the factors the `masks` graph takes). */
+export const TOKENS_OUTPUTS = ["iou_predictions", "hyper_in", "scale", "lowrank", "mix_up"] as const;
+
+type PreparedName = (typeof PREPARED_FOR_TOKENS)[number];
+/** The `tokens` graph's inputs from `prepare`. */
+type Prepared = Record<PreparedName, Value>;
+
 const MD = "mask_decoder";
 const TF = `${MD}.transformer`;
 const LN_EPS = 1e-5;
@@ -159,19 +166,25 @@ function softmaxOverTokens(x: Ctx, logits: Value): Value {
 }
 
 /**
- * Image-to-token attention in factored form: `A^T [B,heads*T,hw]` (attention weights, heads major,
- * transposed) and `M [B,heads*T,C]` (each head's values through its slice of the output projection, no
- * bias), so that the attention output is `A M + out_proj.bias`; also the per-head values `V [B,heads,T,dh]`
+ * Image-to-token attention in factored form: `aT` = `A^T [B,heads*T,hw]` (attention weights, heads major,
+ * transposed) and `m` = `M [B,heads*T,C]` (each head's values through its slice of the output projection, no
+ * bias), so that the attention output is `A M + out_proj.bias`; also the per-head values `v` = `V [B,heads,T,dh]`
  * (`M = V W_out` per head), which the LayerNorm statistics use. `logitsOf(k)` gives the unscaled logits
  * `[B,heads,T,hw]` of the image queries against the token keys `k [B,heads,T,dh]`.
  */
+interface ImageToToken {
+  aT: Value;
+  m: Value;
+  v: Value;
+}
+
 function imageToToken(
   x: Ctx,
   prefix: string,
   kTok: Value,
   vTok: Value,
   logitsOf: (kT: Value) => Value,
-): [Value, Value, Value] {
+): ImageToToken {
   const { g, c, p } = x;
   const inner = cross(c);
   const k = splitHeads(x, linear(g, p, `${prefix}.k_proj`, kTok));
@@ -185,7 +198,7 @@ function imageToToken(
   ]);
   const v = splitHeads(x, linear(g, p, `${prefix}.v_proj`, vTok));
   const m = ops.reshape(g, ops.matMul(g, v, woutH), [0, -1, c.transformerDim]);
-  return [aT, m, v];
+  return { aT, m, v };
 }
 
 /**
@@ -252,8 +265,10 @@ const twice = (x: Ctx, v: Value) => ops.mul(x.g, v, x.g.constF(2, []));
  * `||Y1 - mu1||^2 = ||K - kbar||^2 + 2 A0 · (K M0^T + (M0c M0c^T / 2) A0^T)`. `K M0^T = V0 (K W0)` per
  * head with `K W0` prepared (`kw0`), so per prompt only `[heads*T, ...]`-sized products run.
  */
-function firstStats(x: Ctx, a0T: Value, m0: Value, v0: Value, kRows: Value, kw0: Value): Stats {
+function firstStats(x: Ctx, l0: ImageToToken, prepared: Prepared): Stats {
   const { g } = x;
+  const { aT: a0T, m: m0, v: v0 } = l0;
+  const { k_rows: kRows, kw0 } = prepared;
   const { gram, mean } = halfGram(x, m0);
   const inner = ops.add(g, ops.matMul(g, gram, a0T), perHeadRows(x, v0, kw0));
   const sumSq = ops.add(g, kRow(x, kRows, K_ROW.sq), twice(x, rowDot(x, a0T, inner)));
@@ -273,22 +288,13 @@ function firstStats(x: Ctx, a0T: Value, m0: Value, v0: Value, kRows: Value, kw0:
  * prepared per-position dot products; their part of `L · N Kg^T` is summed block by block, so neither
  * `N Kg^T` nor a scaled copy of it is formed.
  */
-function secondStats(
-  x: Ctx,
-  s1: Stats,
-  a0T: Value,
-  m0: Value,
-  v0: Value,
-  a1T: Value,
-  m1: Value,
-  v1: Value,
-  kRows: Value,
-  kgw0: Value,
-  kgw1: Value,
-): Stats {
-  const { g, p } = x;
+function secondStats(x: Ctx, s1: Stats, l0: ImageToToken, l1: ImageToToken, prepared: Prepared): Stats {
+  const { g } = x;
+  const { aT: a0T, m: m0, v: v0 } = l0;
+  const { aT: a1T, m: m1, v: v1 } = l1;
+  const { k_rows: kRows, kgw0, kgw1 } = prepared;
   const g1 = gamma(x, norm(0));
-  const bb = ops.add(g, beta(x, norm(0)), p.get(`${TF}.layers.1.cross_attn_image_to_token.out_proj.bias`));
+  const bb = firstNormBias(x);
   const row = (v: Value) => batchRows(x, ops.unsqueeze(g, v, [0]), m0);
   const invA = ops.div(g, g.constF(1, []), s1.alpha);
   const negMu = ops.mul(g, s1.mu, g.constF(-1, []));
@@ -360,6 +366,9 @@ const W = (x: Ctx, prefix: string) => x.p.linearWeightT(prefix);
 const norm = (i: number) => `${TF}.layers.${i}.norm4`;
 const gamma = (x: Ctx, name: string) => x.p.get(`${name}.weight`);
 const beta = (x: Ctx, name: string) => x.p.get(`${name}.bias`);
+/** `b1 + bo1`: the first norm4's bias plus the second image-to-token output bias (both follow X1). */
+const firstNormBias = (x: Ctx) =>
+  ops.add(x.g, beta(x, norm(0)), x.p.get(`${TF}.layers.1.cross_attn_image_to_token.out_proj.bias`));
 
 /** Token-to-image attention whose image keys/values are factored (neither is formed per prompt). */
 function tokenToImage(
@@ -475,7 +484,7 @@ function prepareGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRa
   const kgc = ops.sub(g, kg, kgMean);
   const sumSq = (t: Value) => ops.reduceSum(g, ops.mul(g, t, t), [-1]);
   const dot = (t: Value, v: Value) => ops.matMul(g, t, ops.unsqueeze(g, v, [1]));
-  const bb = ops.add(g, beta(x, norm(0)), p.get(`${l1.i2t}.out_proj.bias`));
+  const bb = firstNormBias(x);
   const kRows = ops.transpose(
     g,
     ops.concat(g, [kMean, sumSq(kc), kgMean, sumSq(kgc), dot(kgc, g1), dot(kgc, bb)], -1),
@@ -522,7 +531,7 @@ function tokensGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRan
   const dh = inner / c.numHeads;
   const heads = [1, c.numHeads, hw, dh];
   const headsT = [1, c.numHeads, dh, hw];
-  const dims: Record<(typeof PREPARED_FOR_TOKENS)[number], number[]> = {
+  const dims: Record<PreparedName, number[]> = {
     k_rows: [1, Object.keys(K_ROW).length, hw],
     kw0: headsT,
     kgw0: headsT,
@@ -538,7 +547,7 @@ function tokensGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRan
   };
   const prepared = Object.fromEntries(
     PREPARED_FOR_TOKENS.map((name) => [name, g.input(name, "float32", dims[name])]),
-  ) as Record<(typeof PREPARED_FOR_TOKENS)[number], Value>;
+  ) as Prepared;
   const coords = g.input("point_coords", "float32", ["batch", "num_points", 2]);
   const labels = g.input("point_labels", "float32", ["batch", "num_points"]);
   const pe = densePe(x, weights);
@@ -573,7 +582,7 @@ function tokensGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRan
     queries = ops.add(g, queries, mergeHeads(x, pre, ops.matMul(g, probs, prepared.v0), inner));
   }
   queries = tokenMlp(l0, queries);
-  const [a0T, m0, v0] = imageToToken(
+  const l0i2t = imageToToken(
     x,
     `${l0}.cross_attn_image_to_token`,
     ops.add(g, queries, queryPe),
@@ -582,7 +591,8 @@ function tokensGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRan
   );
   const g1 = gamma(x, norm(0));
   const b1 = beta(x, norm(0));
-  const y1 = firstStats(x, a0T, m0, v0, prepared.k_rows, prepared.kw0);
+  const { aT: a0T, m: m0 } = l0i2t;
+  const y1 = firstStats(x, l0i2t, prepared);
 
   // Layer 1: X1 W = alpha1 ⊙ S1 + [alpha1 A0 | -alpha1 mu1] [M0 diag(g1) W ; g1^T W] + b1 W.
   const f1: Factored = {
@@ -605,16 +615,16 @@ function tokensGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRan
     tokenToImage(x, lp.t2i, ops.add(g, queries, queryPe), f1, prepared.s1_k, prepared.s1_v, pe),
   );
   queries = tokenMlp(l1, queries);
-  const [a1T, m1, v1] = imageToToken(
+  const l1i2t = imageToToken(
     x,
     lp.i2t,
     ops.add(g, queries, queryPe),
     queries,
     factoredQueryLogits(x, lp.i2t, f1, prepared.s1_q, pe),
   );
-  const y2 = secondStats(x, y1, a0T, m0, v0, a1T, m1, v1, prepared.k_rows, prepared.kgw0, prepared.kgw1);
+  const y2 = secondStats(x, y1, l0i2t, l1i2t, prepared);
 
-  const f2 = finalFactors(x, a0T, m0, y1, a1T, m1, y2);
+  const f2 = finalFactors(x, l0i2t, y1, l1i2t, y2);
   queries = ops.add(
     g,
     queries,
@@ -657,18 +667,18 @@ function tokensGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRan
  */
 function finalFactors(
   x: Ctx,
-  a0T: Value,
-  m0: Value,
+  l0: ImageToToken,
   y1: Stats,
-  a1T: Value,
-  m1: Value,
+  l1: ImageToToken,
   y2: Stats,
 ): Factored & { mix(w: Value, c?: Value): Value } {
-  const { g, p } = x;
+  const { g } = x;
+  const { aT: a0T, m: m0 } = l0;
+  const { aT: a1T, m: m1 } = l1;
   const g1 = gamma(x, norm(0));
   const g2 = gamma(x, norm(1));
   const g12 = ops.mul(g, g1, g2);
-  const b1bo1 = ops.add(g, beta(x, norm(0)), p.get(`${TF}.layers.1.cross_attn_image_to_token.out_proj.bias`));
+  const b1bo1 = firstNormBias(x);
   const scale = ops.mul(g, y2.alpha, y1.alpha);
   const neg = (v: Value) => ops.mul(g, v, g.constF(-1, []));
   const [scaleT, alpha2T] = [scale, y2.alpha];
@@ -729,7 +739,8 @@ function masksGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRank
     // Biases are in mix's last row (see finalFactors).
     const first = ops.add(g, ops.mul(g, scale, cols(sUp, dy1, 2 * q)), ops.matMul(g, lowT, cols(mix, dy1, 2 * q)));
     // The reshape between the Add and the LayerNormalization keeps onnxruntime from fusing them into a
-    // SkipLayerNormalization, which took about twice their time here (groups of 64 channels, 2 threads).
+    // SkipLayerNormalization, which was slower than the two here (groups of 64 channels, 2 threads) in a
+    // scratch profile; `npm run bench:amg-graphs` times the masks graph to check a change against.
     let up = ops.reshape(g, first, [0, -1, q]);
     up = ops.gelu(g, ops.layerNorm(g, up, p.get(`${UP}.1.weight`), p.get(`${UP}.1.bias`), 1e-6), o.gelu);
     for (let dy2 = 0; dy2 < 2; dy2++) {
