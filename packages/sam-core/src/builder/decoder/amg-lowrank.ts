@@ -83,6 +83,8 @@ type Prepared = Record<PreparedName, Value>;
 const MD = "mask_decoder";
 const TF = `${MD}.transformer`;
 const LN_EPS = 1e-5;
+/** A Slice end past any axis (Slice clamps it). */
+const TO_END = 2 ** 31 - 1;
 
 type Ctx = { g: GraphBuilder; p: ParamStore; c: DecoderConfig; o: Required<AmgLowRankBuildOptions> };
 
@@ -166,16 +168,20 @@ function softmaxOverTokens(x: Ctx, logits: Value): Value {
 }
 
 /**
- * Image-to-token attention in factored form: `aT` = `A^T [B,heads*T,hw]` (attention weights, heads major,
- * transposed) and `m` = `M [B,heads*T,C]` (each head's values through its slice of the output projection, no
- * bias), so that the attention output is `A M + out_proj.bias`; also the per-head values `v` = `V [B,heads,T,dh]`
- * (`M = V W_out` per head), which the LayerNorm statistics use. `logitsOf(k)` gives the unscaled logits
- * `[B,heads,T,hw]` of the image queries against the token keys `k [B,heads,T,dh]`.
+ * Image-to-token attention in factored form: the attention output is `A M + out_proj.bias`, with `aT` =
+ * `A^T [B,r,hw]` and `m` = `M [B,r,C]`, and `rowsOf(P)` gives `M K^T [B,r,hw]` for an image-side `K`
+ * prepared as `P = (K W_out)` per head, `[1,heads,dh,hw]` (the LayerNorm statistics' cross terms).
+ * `logitsOf(k)` gives the unscaled logits `[B,heads,T,hw]` of the image queries against the token keys
+ * `k [B,heads,T,dh]`.
+ *
+ * Rank `heads*(T-1) + 1` instead of `heads*T`: each head's softmax weights sum to 1 over its T tokens, so
+ * `sum_t a_t m_t = m_T + sum_{t<T} a_t (m_t - m_T)`; the last token's rows become one constant row
+ * (weight 1 everywhere, values `sum_h m_{h,T}`), which every later product and Gram matrix runs on.
  */
 interface ImageToToken {
   aT: Value;
   m: Value;
-  v: Value;
+  rowsOf(preparedT: Value): Value;
 }
 
 function imageToToken(
@@ -187,9 +193,17 @@ function imageToToken(
 ): ImageToToken {
   const { g, c, p } = x;
   const inner = cross(c);
+  const hw = c.embeddingSize ** 2;
   const k = splitHeads(x, linear(g, p, `${prefix}.k_proj`, kTok));
   // The 1/sqrt(dh) scale goes on the small token keys rather than the [B,heads,T,hw] logits.
-  const aT = ops.reshape(g, softmaxOverTokens(x, logitsOf(scaled(x, k, inner))), [0, -1, c.embeddingSize ** 2]);
+  const probs = softmaxOverTokens(x, logitsOf(scaled(x, k, inner)));
+  // Tokens axis 2: all but the last, and the last.
+  const upToLast = (t: Value) => ops.slice(g, t, [0], [-1], [2]);
+  const fromLast = (t: Value) => ops.slice(g, t, [-1], [TO_END], [2]);
+  const flat = (t: Value, n: number) => ops.reshape(g, t, [0, -1, n]);
+  const batch = ops.slice(g, ops.shape(g, probs), [0], [1], [0]);
+  const ones = ops.expand(g, g.constF(1, [1, 1, 1]), ops.concat(g, [batch, g.constI64([1, hw])], 0));
+  const aT = ops.concat(g, [flat(upToLast(probs), hw), ones], 1);
   // out_proj.weight is [C, inner]; its transpose split by head rows is [heads, dh, C].
   const woutH = ops.reshape(g, p.linearWeightT(`${prefix}.out_proj`), [
     c.numHeads,
@@ -197,8 +211,20 @@ function imageToToken(
     c.transformerDim,
   ]);
   const v = splitHeads(x, linear(g, p, `${prefix}.v_proj`, vTok));
-  const m = ops.reshape(g, ops.matMul(g, v, woutH), [0, -1, c.transformerDim]);
-  return { aT, m, v };
+  const vLast = fromLast(v); // [B, heads, 1, dh]
+  const vDiff = ops.sub(g, upToLast(v), vLast);
+  // Rows linear in the per-head values v (M = V W_out per head): the differences, then the heads' sum of the last.
+  const rows = (through: Value, n: number) =>
+    ops.concat(
+      g,
+      [flat(ops.matMul(g, vDiff, through), n), ops.reduceSum(g, ops.matMul(g, vLast, through), [1], false)],
+      1,
+    );
+  return {
+    aT,
+    m: rows(woutH, c.transformerDim),
+    rowsOf: (preparedT) => rows(preparedT, hw),
+  };
 }
 
 /**
@@ -234,11 +260,6 @@ function alphaOf(x: Ctx, sumSq: Value): Value {
   return ops.div(g, g.constF(1, []), ops.sqrt(g, ops.add(g, variance, g.constF(LN_EPS, []))));
 }
 
-/** `v [B,heads,T,dh]` times a prepared `[1,heads,dh,hw]` per head: `[B, heads*T, hw]`. */
-function perHeadRows(x: Ctx, v: Value, preparedT: Value): Value {
-  return ops.reshape(x.g, ops.matMul(x.g, v, preparedT), [0, -1, x.c.embeddingSize ** 2]);
-}
-
 /**
  * The rows of `n [B, r, C]` centred, as their halved Gram matrix `[B, r, r]` (`Nc Nc^T / 2`: the
  * quadratic term of a sum of squares, halved so that the cross term needs no factor 2), and their means
@@ -267,10 +288,10 @@ const twice = (x: Ctx, v: Value) => ops.mul(x.g, v, x.g.constF(2, []));
  */
 function firstStats(x: Ctx, l0: ImageToToken, prepared: Prepared): Stats {
   const { g } = x;
-  const { aT: a0T, m: m0, v: v0 } = l0;
+  const { aT: a0T, m: m0 } = l0;
   const { k_rows: kRows, kw0 } = prepared;
   const { gram, mean } = halfGram(x, m0);
-  const inner = ops.add(g, ops.matMul(g, gram, a0T), perHeadRows(x, v0, kw0));
+  const inner = ops.add(g, ops.matMul(g, gram, a0T), l0.rowsOf(kw0));
   const sumSq = ops.add(g, kRow(x, kRows, K_ROW.sq), twice(x, rowDot(x, a0T, inner)));
   return {
     mu: ops.add(g, kRow(x, kRows, K_ROW.mean), ops.matMul(g, ops.transpose(g, mean, [0, 2, 1]), a0T)),
@@ -290,8 +311,8 @@ function firstStats(x: Ctx, l0: ImageToToken, prepared: Prepared): Stats {
  */
 function secondStats(x: Ctx, s1: Stats, l0: ImageToToken, l1: ImageToToken, prepared: Prepared): Stats {
   const { g } = x;
-  const { aT: a0T, m: m0, v: v0 } = l0;
-  const { aT: a1T, m: m1, v: v1 } = l1;
+  const { aT: a0T, m: m0 } = l0;
+  const { aT: a1T, m: m1 } = l1;
   const { k_rows: kRows, kgw0, kgw1 } = prepared;
   const g1 = gamma(x, norm(0));
   const bb = firstNormBias(x);
@@ -303,8 +324,8 @@ function secondStats(x: Ctx, s1: Stats, l0: ImageToToken, l1: ImageToToken, prep
   // L · N Kg^T by blocks: A0 · V0 (Kg diag(g1) W0) - mu1 (g1 · Kg) + (A1 · V1 (Kg W1) + b · Kg) / alpha1.
   const cross = ops.add(
     g,
-    ops.sub(g, rowDot(x, a0T, perHeadRows(x, v0, kgw0)), ops.mul(g, s1.mu, kRow(x, kRows, K_ROW.gDotG))),
-    ops.mul(g, ops.add(g, rowDot(x, a1T, perHeadRows(x, v1, kgw1)), kRow(x, kRows, K_ROW.gDotB)), invA),
+    ops.sub(g, rowDot(x, a0T, l0.rowsOf(kgw0)), ops.mul(g, s1.mu, kRow(x, kRows, K_ROW.gDotG))),
+    ops.mul(g, ops.add(g, rowDot(x, a1T, l1.rowsOf(kgw1)), kRow(x, kRows, K_ROW.gDotB)), invA),
   );
   const inside = ops.add(g, kRow(x, kRows, K_ROW.gSq), twice(x, ops.add(g, cross, rowDot(x, l, ops.matMul(g, gram, l)))));
   const a2 = ops.mul(g, s1.alpha, s1.alpha);
