@@ -646,12 +646,21 @@ function tokensGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRan
   const y2 = secondStats(x, y1, l0i2t, l1i2t, prepared);
 
   const f2 = finalFactors(x, l0i2t, y1, l1i2t, y2);
-  queries = ops.add(
+  // Only the IoU and mask tokens (the first 1 + k) are read after the final attention, and each token's
+  // query is its own row there: the point tokens' rows are left out (2 of 7 for a single point).
+  const outputTokens = (v: Value) => ops.slice(g, v, [0], [1 + k], [1]);
+  const finalQueries = outputTokens(queries);
+  const hs = layerNorm(
     g,
-    queries,
-    tokenToImage(x, FINAL, ops.add(g, queries, queryPe), f2, prepared.sf_k, prepared.sf_v, pe),
+    p,
+    `${TF}.norm_final_attn`,
+    ops.add(
+      g,
+      finalQueries,
+      tokenToImage(x, FINAL, ops.add(g, finalQueries, outputTokens(queryPe)), f2, prepared.sf_k, prepared.sf_v, pe),
+    ),
+    LN_EPS,
   );
-  const hs = layerNorm(g, p, `${TF}.norm_final_attn`, queries, LN_EPS);
 
   const hyper = ops.concat(
     g,
