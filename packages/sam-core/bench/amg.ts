@@ -15,6 +15,9 @@
  * ViT-B encoder takes tens of seconds per crop on two cores; `--vitb-encoder` uses ViT-B for crop 0.
  * Options: `--only 1,2,3,4`, `--no-split` (batched path without the two-stage rebuild), `--no-lowrank` (two-stage
  * pair instead of the low-rank form), `--compare-pair` (section 3 also runs the two-stage pair, same process),
+ * `--workers N` (the batched path's low-rank graphs on N worker threads, `lowRankWorkers`, as the product runs
+ * them; default one per core; 0: in this thread),
+ * `--compare-in-thread` (with `--workers`, section 3 also runs the low-rank graphs in this thread, same process),
  * `--grid N` (default 32), `--ratio-grid N` (default 12), `--reps N` (section 3 rounds, default 3), `--threads N`, `--no-sa1b`,
  * `--sa1b-open` (also run 4 with the filters off), `--large` / `--large-only` (5: 4000x3000 memory check).
  */
@@ -33,7 +36,7 @@ import type { EncoderConfig } from "../src/builder/index.ts";
 import type { SamEmbedding } from "../src/embedding/embedding.ts";
 import type { BinaryMask, Box } from "../src/mask/types.ts";
 import { SamPredictor } from "../src/predictor/index.ts";
-import { createNodeBackend, decodeImage } from "../src/node.ts";
+import { createNodeBackend, decodeImage, lowRankWorkers } from "../src/node.ts";
 
 const argv = process.argv.slice(2);
 const flag = (name: string) => argv.includes(name);
@@ -49,6 +52,11 @@ const REPS = num("--reps", 3);
 const ONLY = argv.includes("--only") ? new Set(argv[argv.indexOf("--only") + 1]!.split(",").map(Number)) : undefined;
 const section = (n: number) => !ONLY || ONLY.has(n);
 const THREADS = num("--threads", Number(process.env.SAM_BENCH_THREADS ?? availableParallelism()));
+/**
+ * `--workers N`: the batched path's low-rank graphs on N worker threads (lowRankWorkers, as the product
+ * runs them; default: one per core); `--workers 0`: in this thread, on `--threads` intra-op threads.
+ */
+const WORKERS = num("--workers", availableParallelism());
 
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(1)}%`;
@@ -231,7 +239,9 @@ async function main(): Promise<void> {
   const throughputModel = buildDecoderOnnx(cfg.decoder, weights, { variant: "throughput" }).model;
   // `--no-split`: the throughput export as given (one graph, every prompt's masks decoded).
   const split = !flag("--no-split");
-  const batched = await createOrtAmgDecoder({ backend, decoder: throughputModel, sessionOptions, split, lowRank: !flag("--no-lowrank") });
+  const lowRankRunner = WORKERS > 0 ? lowRankWorkers({ workers: WORKERS }) : undefined;
+  const batched = await createOrtAmgDecoder({ backend, decoder: throughputModel, sessionOptions, split, lowRank: !flag("--no-lowrank"), lowRankRunner });
+  const inThread = flag("--compare-in-thread") ? await createOrtAmgDecoder({ backend, decoder: throughputModel, sessionOptions, split, lowRank: !flag("--no-lowrank") }) : undefined;
   console.log(`batched decoder: ${batched.split.used ? `${batched.split.form} rebuild` : "export as given"} (${batched.split.reason})`);
   const pair = flag("--compare-pair") ? await createOrtAmgDecoder({ backend, decoder: throughputModel, sessionOptions, lowRank: false }) : undefined;
   // The one-prompt-per-run baselines run the exports as given: one full decoder run per prompt.
@@ -279,7 +289,7 @@ async function main(): Promise<void> {
   // and onnxruntime's memory arena grown to its working size (growing it costs page faults on first use),
   // as it is in a worker that has processed one image.
   const warm: AmgOptions = { pointsPerSide: 8, predIouThresh: 0, stabilityScoreThresh: 0, outputMode: "coco_rle" };
-  for (const d of [batched, pair, batch1, single]) if (d) await run(d, warm);
+  for (const d of [batched, pair, inThread, batch1, single]) if (d) await run(d, warm);
 
   if (section(1)) {
     console.log(`\n1. ${GRID}x${GRID} grid, no crops, reference thresholds (0.88 / 0.95), batched (64 per run)`);
@@ -320,7 +330,7 @@ async function main(): Promise<void> {
     const bias = weights.get(biasName)!;
     shifted.set(biasName, { shape: bias.shape, data: bias.data.map((v) => v + shift) });
     const half = {
-      batched: await createOrtAmgDecoder({ backend, decoder: buildDecoderOnnx(cfg.decoder, shifted, { variant: "throughput" }).model, sessionOptions, split, lowRank: !flag("--no-lowrank") }),
+      batched: await createOrtAmgDecoder({ backend, decoder: buildDecoderOnnx(cfg.decoder, shifted, { variant: "throughput" }).model, sessionOptions, split, lowRank: !flag("--no-lowrank"), lowRankRunner }),
       batch1: await createOrtAmgDecoder({ backend, decoder: buildDecoderOnnx(cfg.decoder, shifted, { variant: "throughput" }).model, sessionOptions, maxBatch: 1, split: false }),
       single: await createOrtAmgDecoder({ backend, decoder: buildDecoderOnnx(cfg.decoder, shifted, { variant: "public" }).model, sessionOptions }),
     };
@@ -342,17 +352,20 @@ async function main(): Promise<void> {
         !a || b.cpu.total - b.cpu.encode < a.cpu.total - a.cpu.encode ? b : a;
       let rb: Measured | undefined;
       let rPair: Measured | undefined;
+      let rThread: Measured | undefined;
       let r1: Measured | undefined;
       let rp: Measured | undefined;
       for (let rep = 0; rep < REPS; rep++) {
         rb = best(rb, await run(d3.batched, o3));
         if (pair && d3 === mine) rPair = best(rPair, await run(pair, o3));
+        if (inThread && d3 === mine) rThread = best(rThread, await run(inThread, o3));
         r1 = best(r1, await run(d3.batch1, o3));
         rp = best(rp, await run(d3.single, o3));
       }
       if (!rb || !r1 || !rp) throw new Error("--reps must be at least 1");
-      report(`batched: throughput export${d3.batched.split.used ? ` (${d3.batched.split.form} rebuild)` : ""}, 64 prompts per run`, rb);
+      report(`batched: throughput export${d3.batched.split.used ? ` (${d3.batched.split.form} rebuild)` : ""}, 64 prompts per run${lowRankRunner ? `, split across ${WORKERS} worker threads` : ""}`, rb);
       if (rPair) report("batched: throughput export (pair rebuild), 64 prompts per run", rPair);
+      if (rThread) report("batched: throughput export (low-rank rebuild), in this thread", rThread);
       report("one prompt per run: throughput export at batch 1", r1);
       report("one prompt per run: public export (orig_im_size kept small, low-res logits used)", rp);
       const work = (r: AmgResult) => r.timings.totalMs - r.timings.encodeMs;
@@ -382,6 +395,12 @@ async function main(): Promise<void> {
             `(decoder alone ${(rPair.cpu.decode / rb.cpu.decode).toFixed(2)}x)`,
         );
       }
+      if (rThread) {
+        console.log(
+          `  worker threads vs this thread: same masks ${sameMasks(rThread, rb)}; CPU (decode+post) ${(cpuWork(rThread) / cpuWork(rb)).toFixed(2)}x, ` +
+            `wall ${(work(rThread) / work(rb)).toFixed(2)}x; in this thread vs public export: CPU ${(cpuWork(rp) / cpuWork(rThread)).toFixed(2)}x, wall ${(work(rp) / work(rThread)).toFixed(2)}x`,
+        );
+      }
     }
     await Promise.all([half.batched.release(), half.batch1.release(), half.single.release()]);
   }
@@ -394,7 +413,7 @@ async function main(): Promise<void> {
       report("batched", await run(batched, amgPreset("sa1b", { pointsPerSide: GRID, predIouThresh: 0, stabilityScoreThresh: 0 })));
     }
   }
-  await Promise.all([batched.release(), pair?.release(), batch1.release(), single.release(), smallEncoder.release(), vitbEncoder?.release()]);
+  await Promise.all([batched.release(), pair?.release(), inThread?.release(), batch1.release(), single.release(), smallEncoder.release(), vitbEncoder?.release()]);
   if (flag("--large")) await largeImageCheck();
 }
 

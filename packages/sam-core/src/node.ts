@@ -12,6 +12,8 @@ import { assertExternalDataComplete, assertSafeExternalPath, externalDataLocatio
 export * from "./index.ts";
 export { decodeImage, decodeImageResized, readImageHeader, DEFAULT_MAX_PIXELS } from "./image/decode-node.ts";
 export type { DecodeOptions, ImageHeader, ResizedDecode } from "./image/decode-node.ts";
+export { lowRankWorkers } from "./amg/node/lowrank-pool.ts";
+export type { LowRankWorkersOptions } from "./amg/node/lowrank-pool.ts";
 
 let nodeBackend: OrtBackend | undefined;
 

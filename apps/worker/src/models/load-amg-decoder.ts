@@ -1,7 +1,7 @@
 // Loads the decoder automatic generation runs, once per process per model version: the batched
 // throughput export when the model has one (B prompts per run), else the public export (one per run).
 import { createOrtAmgDecoder, type OrtAmgDecoder } from "@data-engine/sam-core";
-import { createNodeBackend } from "@data-engine/sam-core/node";
+import { createNodeBackend, lowRankWorkers } from "@data-engine/sam-core/node";
 import type { Services } from "../services.ts";
 import { ModelError } from "../errors.ts";
 import { processCache, readExternalData, readModelFile } from "./process-cache.ts";
@@ -21,7 +21,9 @@ export function loadAmgDecoder(services: Services, modelVersionId: string): Prom
   return decoders.get(modelVersionId, async () => {
     const files = await amgDecoderFiles(services, modelVersionId);
     const [decoder, externalData] = await Promise.all([readModelFile(services, files.key), readExternalData(services, files.key, files.externalData)]);
-    return createOrtAmgDecoder({ backend: createNodeBackend(), decoder, externalData, modelId: modelVersionId });
+    // A throughput export's low-rank rebuild runs each batch's prompts split across worker threads
+    // (one per core, one onnxruntime thread each: less CPU per prompt than one run on every core).
+    return createOrtAmgDecoder({ backend: createNodeBackend(), decoder, externalData, modelId: modelVersionId, lowRankRunner: lowRankWorkers() });
   });
 }
 

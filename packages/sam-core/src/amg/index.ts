@@ -13,3 +13,4 @@ export { RleWriter, windowToRle } from "./window-rle.ts";
 export type { BinaryWindow } from "./window-rle.ts";
 export * from "./ort-decoder.ts";
 export * from "./crop-encoder.ts";
+export type { LowRankRunner } from "./lowrank-sessions.ts";

@@ -4,7 +4,12 @@
  * batches), `score` runs the tokens graph on a batch, `masksOf` the masks graph on the chosen prompts'
  * low-rank factors. Checked against the export on the same probe batch as the two-stage pair.
  */
-import { buildAmgLowRankDecoder, PREPARED_FOR_TOKENS, TOKENS_OUTPUTS } from "../builder/decoder/amg-lowrank.ts";
+import {
+  buildAmgLowRankDecoder,
+  PREPARED_FOR_TOKENS,
+  TOKENS_OUTPUTS,
+  type AmgLowRankDecoder,
+} from "../builder/decoder/amg-lowrank.ts";
 import type { RtTensor } from "../runtime/backend.ts";
 import { float32Data } from "../runtime/backend.ts";
 import {
@@ -17,19 +22,32 @@ import {
   type SplitSessions,
 } from "./split-sessions.ts";
 
+/**
+ * Runs the three low-rank graphs for a decoder: `inThisThread` (the backend's sessions, the default), or
+ * on worker threads (`lowRankWorkers` from the node entry).
+ */
+export type LowRankRunner = (graphs: AmgLowRankDecoder, o: SplitFromExportOptions) => Promise<SplitSessions>;
+
 /** FNV-style hash of the embedding's bits: a buffer reused for another image must not get stale projections. */
-function fingerprint(data: Float32Array): number {
+export function fingerprint(data: Float32Array): number {
   const u = new Uint32Array(data.buffer, data.byteOffset, data.length);
   let h = 0x811c9dc5;
   for (let i = 0; i < u.length; i++) h = Math.imul(h ^ u[i]!, 0x01000193);
   return h >>> 0;
 }
 
+/** Rebuilds the export in low-rank form, runs it with `runner` and checks it on the probe batch. */
 export async function lowRankFromExport(
   o: SplitFromExportOptions,
   source: RebuildSource = rebuildSource(o),
+  runner: LowRankRunner = inThisThread,
 ): Promise<SplitSessions> {
   const graphs = buildAmgLowRankDecoder(source.config, source.weights, { gelu: source.gelu });
+  return probed(await runner(graphs, o), o);
+}
+
+/** The three graphs as sessions of the options' backend, run in the calling thread. */
+export const inThisThread: LowRankRunner = async (graphs, o) => {
   const open = (bytes: Uint8Array, label: string) =>
     o.backend.createSession(bytes, { ...o.sessionOptions, label });
   const [prepare, tokens, masks] = await Promise.all([
@@ -90,5 +108,5 @@ export async function lowRankFromExport(
       await Promise.all([prepare.release(), tokens.release(), masks.release()]);
     },
   };
-  return probed(sessions, o);
-}
+  return sessions;
+};

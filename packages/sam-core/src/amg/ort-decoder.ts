@@ -19,7 +19,7 @@ import type { ModelInfo } from "../inspect/inspect.ts";
 import type { ExternalDataFile, OrtBackend, RtSession, SessionOptions } from "../runtime/backend.ts";
 import { float32Data } from "../runtime/backend.ts";
 import type { AmgDecoder, DecodedBatch, ScoredBatch } from "./decoder.ts";
-import { lowRankFromExport } from "./lowrank-sessions.ts";
+import { lowRankFromExport, type LowRankRunner } from "./lowrank-sessions.ts";
 import { rebuildSource, singlePointPrompts, splitFromExport, type SplitFromExportOptions, type SplitSessions } from "./split-sessions.ts";
 import { AmgInputError } from "./errors.ts";
 
@@ -40,6 +40,11 @@ export interface OrtAmgDecoderOptions {
   split?: boolean;
   /** With `split`, try the low-rank form first (default true); false keeps the two-stage pair. */
   lowRank?: boolean;
+  /**
+   * Where the low-rank form's graphs run: by default the backend's sessions in this thread; in Node,
+   * `lowRankWorkers()` (node entry) runs each batch's prompts split across worker threads.
+   */
+  lowRankRunner?: LowRankRunner;
 }
 
 export interface OrtAmgDecoder extends AmgDecoder {
@@ -133,7 +138,7 @@ export async function createOrtAmgDecoder(opts: OrtAmgDecoderOptions): Promise<O
     const source = rebuildSource(rebuild);
     try {
       if (opts.lowRank === false) throw new Error("not asked");
-      split = await lowRankFromExport(rebuild, source);
+      split = await lowRankFromExport(rebuild, source, opts.lowRankRunner);
       splitInfo = { used: true, form: "low-rank", reason: "rebuilt from the export's weights in low-rank form; probe batch equal" };
     } catch (e) {
       // Same weights, the plainer rebuild: it covers what the low-rank form does not (e.g. other depths).

@@ -10,7 +10,7 @@ import type { AmgOptions, AmgPresetName } from "../amg/options.ts";
 import { AMG_PRESETS, amgPreset } from "../amg/options.ts";
 import { createOrtAmgDecoder } from "../amg/ort-decoder.ts";
 import { decodeEmbedding } from "../embedding/codec.ts";
-import { createNodeBackend, decodeImage, readModelFile } from "../node.ts";
+import { createNodeBackend, decodeImage, lowRankWorkers, readModelFile } from "../node.ts";
 import { encodeImage } from "../predictor/encode-image.ts";
 import { modelIdFromBytes } from "../predictor/model-id.ts";
 import { parseIntArg } from "./args.ts";
@@ -22,7 +22,8 @@ export const AMG_USAGE = `  amg --decoder DECODER.onnx (--encoder ENCODER.onnx |
           [--stability T] [--stability-offset T] [--crop-layers N] [--min-region N] [--threads N] [--quiet]
       automatic mask generation (every object): a grid of prompts, filtered and de-duplicated as
       SamAutomaticMaskGenerator; the batched decoder-throughput.onnx is fastest, the public decoder works
-      too (one prompt per run). Crop layers need --encoder. Writes SA-1B-style JSON (COCO RLE).`;
+      too (one prompt per run). Crop layers need --encoder. Writes SA-1B-style JSON (COCO RLE).
+      --threads N: onnxruntime threads, and the batched decoder's worker threads (default: every core).`;
 
 export const AMG_OPTIONS = {
   decoder: { type: "string" },
@@ -87,6 +88,8 @@ export async function amgCommand(p: Parsed, io: Io): Promise<void> {
     decoder: dec.model,
     externalData: dec.externalData,
     sessionOptions: { threads },
+    // Each batch's prompts split across worker threads, one onnxruntime thread each (lowrank-pool.ts).
+    lowRankRunner: lowRankWorkers({ workers: threads ? threads : undefined }),
     modelId,
   });
   try {

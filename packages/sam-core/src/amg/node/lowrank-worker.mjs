@@ -1,0 +1,127 @@
+// @ts-check
+/*
+ * One worker thread of the low-rank AMG decoder pool (lowrank-pool.ts): its own onnxruntime-node sessions
+ * of the three graphs (builder/decoder/amg-lowrank.ts), one intra-op thread by default. It keeps the
+ * prepared projections of the image it was last sent, and the tokens graph's outputs of its share of the
+ * latest batches, so that a masks request sends only prompt indices, and only IoU predictions and mask
+ * logits cross threads. Plain JavaScript so that it starts under any loader (tsx, vitest, node).
+ *
+ * Messages (each answered by `{ id, ... }` or `{ id, error }`, in order):
+ *   { op: "init", graphs: { prepare, tokens, masks }, options, prepared: string[], tokensOutputs: string[], embeddingShape }
+ *   { op: "score", batch, image?: Float32Array, coords, labels, count }  -> { iou: Float32Array }
+ *   { op: "masks", batch, prompts: number[] }  -> { lowResMasks: Float32Array } or { missing: true }
+ *   { op: "release" }
+ */
+import { parentPort } from "node:worker_threads";
+import * as ort from "onnxruntime-node";
+
+/** Scored batches kept per worker: the generator asks for masks right after scoring. */
+const KEEP_BATCHES = 2;
+
+/** @type {{ prepare: ort.InferenceSession, tokens: ort.InferenceSession, masks: ort.InferenceSession } | undefined} */
+let sessions;
+/** @type {{ prepared: string[], tokensOutputs: string[], embeddingShape: number[] }} */
+let spec;
+/** @type {Record<string, ort.Tensor> | undefined} */
+let prepared;
+/** @type {Map<number, { out: Record<string, ort.Tensor>, count: number }>} */
+const batches = new Map();
+
+const f32 = (/** @type {ort.Tensor} */ t) => /** @type {Float32Array} */ (t.data);
+
+/** The rows `[per]` of the given prompts out of `[count, per]`: a view when consecutive, else a copy. */
+function pick(/** @type {Float32Array} */ src, /** @type {number} */ per, /** @type {number[]} */ prompts, /** @type {number} */ count) {
+  const first = prompts[0];
+  if (prompts.every((p, i) => p === first + i)) {
+    return prompts.length === count ? src : src.subarray(first * per, (first + prompts.length) * per);
+  }
+  const dst = new Float32Array(prompts.length * per);
+  prompts.forEach((p, i) => dst.set(src.subarray(p * per, (p + 1) * per), i * per));
+  return dst;
+}
+
+/** @param {any} m */
+async function handle(m) {
+  switch (m.op) {
+    case "init": {
+      spec = m;
+      const open = (/** @type {Uint8Array} */ bytes) => ort.InferenceSession.create(bytes, m.options);
+      const [prepare, tokens, masks] = await Promise.all([open(m.graphs.prepare), open(m.graphs.tokens), open(m.graphs.masks)]);
+      sessions = { prepare, tokens, masks };
+      return {};
+    }
+    case "score": {
+      if (!sessions) throw new Error("worker not initialised");
+      if (m.image) {
+        prepared = await sessions.prepare.run(
+          { image_embeddings: new ort.Tensor("float32", m.image, spec.embeddingShape) },
+          [...spec.prepared, "s_up"],
+        );
+      }
+      if (!prepared) throw new Error("score before any image was sent");
+      /** @type {Record<string, ort.Tensor>} */
+      const feeds = {
+        point_coords: new ort.Tensor("float32", m.coords, [m.count, 2, 2]),
+        point_labels: new ort.Tensor("float32", m.labels, [m.count, 2]),
+      };
+      for (const name of spec.prepared) feeds[name] = prepared[name];
+      const out = await sessions.tokens.run(feeds, spec.tokensOutputs);
+      batches.set(m.batch, { out: { ...out, s_up: prepared["s_up"] }, count: m.count });
+      for (const key of batches.keys()) if (batches.size > KEEP_BATCHES) batches.delete(key);
+      // A copy: the kept outputs must stay whole for the masks requests.
+      const iou = f32(out["iou_predictions"]).slice();
+      return { result: { iou }, transfer: [iou.buffer] };
+    }
+    case "masks": {
+      if (!sessions) throw new Error("worker not initialised");
+      const b = batches.get(m.batch);
+      if (!b) return { result: { missing: true } };
+      const { out, count } = b;
+      const n = m.prompts.length;
+      const tensor = (/** @type {string} */ name, /** @type {(per: number) => number[]} */ dims) => {
+        const src = f32(out[name]);
+        const per = src.length / count;
+        return new ort.Tensor("float32", pick(src, per, m.prompts, count), dims(per));
+      };
+      const hw = out["scale"].dims[1];
+      const rank = out["lowrank"].dims[1];
+      const masks = out["hyper_in"].dims[1];
+      const r = await sessions.masks.run(
+        {
+          s_up: out["s_up"],
+          scale: tensor("scale", () => [n, hw, 1]),
+          lowrank: tensor("lowrank", () => [n, rank, hw]),
+          mix_up: tensor("mix_up", (per) => [n, rank, per / rank]),
+          hyper_in: tensor("hyper_in", (per) => [n, masks, per / masks]),
+        },
+        ["low_res_masks"],
+      );
+      const low = f32(r["low_res_masks"]);
+      // onnxruntime-node's outputs own their buffers (offset 0, exact length): moved, not copied.
+      const lowResMasks = low.byteOffset === 0 && low.byteLength === low.buffer.byteLength ? low : low.slice();
+      return { result: { lowResMasks }, transfer: [lowResMasks.buffer] };
+    }
+    case "release": {
+      batches.clear();
+      prepared = undefined;
+      if (sessions) await Promise.all(Object.values(sessions).map((s) => s.release()));
+      sessions = undefined;
+      return {};
+    }
+    default:
+      throw new Error(`unknown op ${m.op}`);
+  }
+}
+
+// Messages are handled one at a time, in arrival order (the pool relies on it).
+let queue = Promise.resolve();
+parentPort?.on("message", (m) => {
+  queue = queue.then(async () => {
+    try {
+      const { result = {}, transfer = [] } = /** @type {{ result?: object, transfer?: ArrayBuffer[] }} */ (await handle(m));
+      parentPort?.postMessage({ id: m.id, ...result }, transfer);
+    } catch (e) {
+      parentPort?.postMessage({ id: m.id, error: e instanceof Error ? e.message : String(e) });
+    }
+  });
+});
