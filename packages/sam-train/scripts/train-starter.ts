@@ -19,6 +19,7 @@ import {
 } from "@data-engine/sam-core";
 import { createNodeBackend } from "@data-engine/sam-core/node";
 import { evaluateModel, probeModel } from "../src/starter/eval-starter.ts";
+import { loadStarterFiles } from "../src/starter/load-starter.ts";
 import {
   heldOutSceneSeed,
   starterConfig,
@@ -64,8 +65,12 @@ const { values } = parseArgs({
     multimask: { type: "string", default: "min" },
     // learning-rate multiplier of the encoder (0 = frozen at its start)
     "enc-lr": { type: "string", default: "1" },
+    // learning-rate multiplier of the decoder (0 = kept as it starts, e.g. a warm start's)
+    "dec-lr": { type: "string", default: "1" },
     // identity start of the first decoder layer's value paths, with this scale of random part; "off" = none
     "align-values": { type: "string", default: "off" },
+    // warm start from a starter folder (its model.json config replaces --img/--patch/--dec-heads)
+    init: { type: "string" },
     out: { type: "string" },
   },
 });
@@ -99,7 +104,8 @@ const outDir = values.out ?? join(here, "..", "models", "starter");
 const ckpt = values.ckpt ?? join(here, "..", ".cache", "starter.ckpt");
 const steps = Number(values.steps);
 const seed = Number(values.seed);
-const cfg = starterConfig(Number(values.img), Number(values.patch), Number(values["dec-heads"]));
+const init = values.init ? await loadStarterFiles(values.init) : undefined;
+const cfg = init?.config ?? starterConfig(Number(values.img), Number(values.patch), Number(values["dec-heads"]));
 await mkdir(dirname(ckpt), { recursive: true });
 
 const t0 = Date.now();
@@ -123,7 +129,9 @@ const r = await trainStarter({
   alignSelf: Number(values["align-self"]),
   alignValues: values["align-values"] === "off" ? undefined : Number(values["align-values"]),
   encoderLrScale: Number(values["enc-lr"]),
+  decoderLrScale: Number(values["dec-lr"]),
   encoderStart: encStart > 0 ? { residualScale: encStart } : undefined,
+  init: init && { encoder: init.encoder, decoder: init.decoder, label: values.init! },
   checkpoint: {
     every: 25,
     store: {
@@ -198,6 +206,7 @@ const model = {
     curriculum,
     loss: `focal ${values.focal} (ramped in over ${values["focal-ramp"]} of the run when non-zero) : dice 1 : IoU MSE 1`,
     command: `npx tsx scripts/train-starter.ts ${process.argv.slice(2).join(" ")}`,
+    ...(init ? { warmStart: { from: values.init, training: init.training } } : {}),
     lr: Number(values.lr),
     data: `procedural 'shapes' scenes (generateScene, domain shapes), one scene per step, up to ${values.objects} objects`,
     machine: "2 shared CPU cores, tfjs-wasm single thread",

@@ -79,6 +79,18 @@ export interface StarterOptions {
    * features from being retrained into a prompt-independent objectness map. Part of the fingerprint.
    */
   encoderLrScale?: number;
+  /**
+   * Learning-rate multiplier of the decoder's parameters (default 1). 0 keeps a warm start's decoder as it
+   * is while the encoder trains (its gradient still flows back to the embedding). Part of the fingerprint.
+   */
+  decoderLrScale?: number;
+  /**
+   * Warm start: train on from these weights (e.g. a shipped starter's files) instead of a seeded start;
+   * `label` names them in the run's fingerprint. Excludes encoderStart and the decoder's structured
+   * starts (alignPositional, alignSelf, alignValues), which only shape a seeded start; the Fourier
+   * matrix is the init's own (gaussianScale must stay 1).
+   */
+  init?: { encoder: WeightMap; decoder: WeightMap; label: string };
   /** Loss weights (default: the paper's focal 20 : dice 1 : IoU 1). */
   loss?: LossWeights;
   /**
@@ -165,12 +177,16 @@ export async function trainStarter(o: StarterOptions): Promise<StarterResult> {
   const S = ec.imgSize;
   const L = 4 * dc.embeddingSize;
   const schedule = o.schedule ?? { lr: 8e-4, warmupSteps: 30, decay: "cosine", minLrRatio: 0.05 };
-  const encW = starterEncoderStart(ec, seed, o.encoderStart);
-  let decW = initDecoderWeights(dc, seed);
+  if (o.init && (o.encoderStart || o.alignPositional || o.alignSelf || o.alignValues !== undefined || (o.gaussianScale ?? 1) !== 1))
+    throw new Error("a warm start (init) excludes encoderStart, alignPositional, alignSelf, alignValues and gaussianScale");
+  const encW = o.init?.encoder ?? starterEncoderStart(ec, seed, o.encoderStart);
+  let decW = o.init?.decoder ?? initDecoderWeights(dc, seed);
   if (o.alignPositional) decW = alignPositionalAttention(decW, dc, o.alignPositional, o.alignSelf ?? 0);
   if (o.alignValues !== undefined) decW = alignValuePaths(decW, dc, o.alignValues);
   const encScale = o.encoderLrScale ?? 1;
   const frozenEncoder = encScale === 0;
+  const decScale = o.decoderLrScale ?? 1;
+  if (frozenEncoder && decScale === 0) throw new Error("encoderLrScale and decoderLrScale are both 0: nothing would train");
   const gScale = o.gaussianScale ?? 1;
   if (gScale !== 1) {
     const g = decW.get(GAUSSIAN)!;
@@ -187,6 +203,7 @@ export async function trainStarter(o: StarterOptions): Promise<StarterResult> {
     [decW, decNames],
   ] as const) {
     for (const n of names) {
+      if (!w.has(n)) throw new Error(`warm start has no parameter ${n}`);
       const v = tf.variable(tf.tensor(w.get(n)!.data, w.get(n)!.shape), true, `starter/${n}`);
       vars.set(n, v);
       params.set(n, v);
@@ -213,8 +230,10 @@ export async function trainStarter(o: StarterOptions): Promise<StarterResult> {
     alignPositional: o.alignPositional ?? 0,
     ...(o.alignSelf ? { alignSelf: o.alignSelf } : {}),
     ...(o.encoderStart ? { encoderStart: o.encoderStart } : {}),
+    ...(o.init ? { init: o.init.label } : {}),
     ...(o.alignValues !== undefined ? { alignValues: o.alignValues } : {}),
     ...(o.encoderLrScale !== undefined && o.encoderLrScale !== 1 ? { encoderLrScale: o.encoderLrScale } : {}),
+    ...(decScale !== 1 ? { decoderLrScale: decScale } : {}),
     loss: o.loss ?? PAPER_LOSS_WEIGHTS,
     focalRamp: o.focalRamp ?? [0.25, 0.6],
   });
@@ -349,7 +368,8 @@ export async function trainStarter(o: StarterOptions): Promise<StarterResult> {
       }
     }
     const lr = learningRate(schedule, step, o.steps);
-    opt.step(grads, lr, encScale === 1 ? undefined : (n) => (n.startsWith("image_encoder.") ? encScale : 1));
+    const scaled = encScale !== 1 || decScale !== 1;
+    opt.step(grads, lr, scaled ? (n) => (n.startsWith("image_encoder.") ? encScale : decScale) : undefined);
     for (const g of grads.values()) g.dispose();
     const entry: StarterLog = {
       step,
