@@ -1,6 +1,6 @@
 // The low-rank AMG decoder on worker threads (lowRankWorkers) against the same graphs run in this thread,
 // on the builder's tiny SAM with seeded random weights: same IoU predictions and logits, prompts asked for
-// across the workers' shares, an older batch's masks (scored again), another image, and its errors.
+// across the workers' shares and across a worker's runs, an older batch's masks (scored again), another image, and its errors.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { shares } from "../../src/amg/node/lowrank-pool.ts";
 import { createOrtAmgDecoder, type OrtAmgDecoder } from "../../src/amg/ort-decoder.ts";
@@ -17,6 +17,7 @@ const d = cfg.decoder.transformerDim;
 const S = cfg.decoder.inputSize;
 
 let pooled: OrtAmgDecoder;
+let runs: OrtAmgDecoder;
 let local: OrtAmgDecoder;
 
 function embeddingOf(seed: number): SamEmbedding {
@@ -37,10 +38,12 @@ function points(n: number, shift = 0): Float32Array {
 
 beforeAll(async () => {
   pooled = await createOrtAmgDecoder({ backend, decoder: throughputModel, lowRankRunner: lowRankWorkers({ workers: 3 }) });
+  // Several tokens runs per share, masks runs that cut across them.
+  runs = await createOrtAmgDecoder({ backend, decoder: throughputModel, lowRankRunner: lowRankWorkers({ workers: 2, promptsPerRun: { tokens: 2, masks: 3 } }) });
   local = await createOrtAmgDecoder({ backend, decoder: throughputModel, sessionOptions: { threads: 1 } });
 });
 afterAll(async () => {
-  await Promise.all([pooled?.release(), local?.release()]);
+  await Promise.all([pooled?.release(), runs?.release(), local?.release()]);
 });
 
 /** Largest absolute difference, and whether the lengths match. */
@@ -64,16 +67,18 @@ describe("low-rank AMG decoder on worker threads", () => {
   it("gives the in-thread decoder's IoU predictions and logits, for every prompt or prompts of several shares", async () => {
     const e = embeddingOf(1);
     const p = points(10);
-    const a = await pooled.scoreBatch!(e, p, 10);
     const b = await local.scoreBatch!(e, p, 10);
-    expect(a.numMasks).toBe(b.numMasks);
-    expect(gap(a.iouPredictions, b.iouPredictions)).toBeLessThan(1e-5);
-    for (const chosen of [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [2, 3, 7], [9], [0, 5, 6]]) {
-      const [ma, mb] = await Promise.all([a.masksOf(chosen), b.masksOf(chosen)]);
-      expect(gap(ma.lowResMasks, mb.lowResMasks)).toBeLessThan(1e-3);
-      expect(ma.lowResHeight).toBe(mb.lowResHeight);
+    for (const decoder of [pooled, runs]) {
+      const a = await decoder.scoreBatch!(e, p, 10);
+      expect(a.numMasks).toBe(b.numMasks);
+      expect(gap(a.iouPredictions, b.iouPredictions)).toBeLessThan(1e-5);
+      for (const chosen of [[0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [2, 3, 7], [9], [0, 5, 6], [1, 2, 3, 4, 8]]) {
+        const [ma, mb] = await Promise.all([a.masksOf(chosen), b.masksOf(chosen)]);
+        expect(gap(ma.lowResMasks, mb.lowResMasks)).toBeLessThan(1e-3);
+        expect(ma.lowResHeight).toBe(mb.lowResHeight);
+      }
+      expect((await a.masksOf([])).lowResMasks.length).toBe(0);
     }
-    expect((await a.masksOf([])).lowResMasks.length).toBe(0);
   });
 
   it("scores an older batch's share again when its masks are asked for after newer batches", async () => {
@@ -104,6 +109,7 @@ describe("low-rank AMG decoder on worker threads", () => {
     await expect(scored.masksOf([5])).rejects.toThrow(/below 5/);
     expect(() => lowRankWorkers({ workers: 0 })).toThrow(/workers must be a positive integer/);
     expect(() => lowRankWorkers({ threadsPerWorker: 1.5 })).toThrow(/threadsPerWorker/);
+    expect(() => lowRankWorkers({ promptsPerRun: { masks: 0 } })).toThrow(/promptsPerRun.masks/);
   });
 
   it("fails with a clear error once released", async () => {
