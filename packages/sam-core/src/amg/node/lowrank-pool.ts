@@ -30,9 +30,8 @@ export interface LowRankWorkersOptions {
   /**
    * Most prompts per tokens / masks run inside a worker (default 4 / 1). Smaller runs keep a run's
    * intermediates (about 2 MB per prompt and tensor in the masks graph of SAM's decoder) closer to the cache,
-   * so two workers contend less for memory: ViT-B decoder, 3 batches of 48, two workers, best of 4 (a
-   * scratch comparison, one process): 15.2-15.5 ms CPU per prompt at 4 / 1 against 17.7-18.0 with each
-   * share in one run, 15.7 at 2 / 1 and 4 / 2, 16.1 at 8 / 1, 17.4 at 1 / 1.
+   * so two workers contend less for memory; `npm run bench:amg-workers` times several settings (ViT-B
+   * decoder, two workers: 15.9 ms CPU per prompt at 4 / 1 against 18.5 with each share in one run).
    */
   promptsPerRun?: { tokens?: number; masks?: number };
 }
