@@ -10,8 +10,9 @@
  *
  * The factors the tokens graph returns (about 1.7 MB per prompt) stay in the worker that made them; only
  * points, IoU predictions, chosen prompt indices and mask logits cross threads, and the image embedding
- * once per worker per image. A worker keeps its shares of the latest two batches; a masks request for an
- * older batch scores that share again first (same prompts, same values).
+ * once per worker per image. A worker keeps its shares of the latest two batches (for SAM's decoder about
+ * 1.7 MB per prompt: some 110 MB per worker at 64 prompts per batch and two workers); a masks request for
+ * an older batch scores that share again first (same prompts, same values).
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
