@@ -241,7 +241,7 @@ async function main(): Promise<void> {
   const split = !flag("--no-split");
   const lowRankRunner = WORKERS > 0 ? lowRankWorkers({ workers: WORKERS }) : undefined;
   const batched = await createOrtAmgDecoder({ backend, decoder: throughputModel, sessionOptions, split, lowRank: !flag("--no-lowrank"), lowRankRunner });
-  const inThread = flag("--compare-in-thread") ? await createOrtAmgDecoder({ backend, decoder: throughputModel, sessionOptions, split, lowRank: !flag("--no-lowrank") }) : undefined;
+  const inThread = flag("--compare-in-thread") && lowRankRunner ? await createOrtAmgDecoder({ backend, decoder: throughputModel, sessionOptions, split, lowRank: !flag("--no-lowrank") }) : undefined;
   console.log(`batched decoder: ${batched.split.used ? `${batched.split.form} rebuild` : "export as given"} (${batched.split.reason})`);
   const pair = flag("--compare-pair") ? await createOrtAmgDecoder({ backend, decoder: throughputModel, sessionOptions, lowRank: false }) : undefined;
   // The one-prompt-per-run baselines run the exports as given: one full decoder run per prompt.

@@ -12,10 +12,11 @@ import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { buildEncoderOnnx, importDecoderWeights, type EncoderConfig } from "@data-engine/sam-core";
+import { buildEncoderOnnx, importDecoderWeights } from "@data-engine/sam-core";
 import { createNodeBackend } from "@data-engine/sam-core/node";
 import { evaluate, onnxDecoder } from "../src/evaluate.ts";
 import { sceneSamples } from "../src/starter/eval-starter.ts";
+import { readStarterModel } from "../src/starter/load-starter.ts";
 import { promptProbe } from "../src/starter/prompt-probe.ts";
 import { parseSceneDomain } from "../src/starter/scenes.ts";
 import { heldOutSceneSeed, starterEncoderStart } from "../src/starter/train-starter.ts";
@@ -34,12 +35,10 @@ const { values } = parseArgs({
 const file = async (f: string) => new Uint8Array(await readFile(join(values.dir, f)));
 const backend = createNodeBackend();
 async function startEncoder(scale: number): Promise<Uint8Array> {
-  const model = JSON.parse(new TextDecoder().decode(await file("model.json"))) as {
-    config: { encoder: EncoderConfig };
-    training: { seed: number };
-  };
-  const ec = model.config.encoder;
-  const weights = starterEncoderStart(ec, model.training.seed, { residualScale: scale });
+  const { config, training } = await readStarterModel(values.dir);
+  if (training.seed === undefined) throw new Error(`${values.dir}/model.json has no training seed`);
+  const ec = config.encoder;
+  const weights = starterEncoderStart(ec, training.seed, { residualScale: scale });
   return buildEncoderOnnx(ec, { weights, inputForm: "normalized" }).model;
 }
 const encoder = values["start-encoder"] ? await startEncoder(Number(values["start-encoder"])) : await file("encoder.onnx");

@@ -206,7 +206,8 @@ const model = {
     curriculum,
     loss: `focal ${values.focal} (ramped in over ${values["focal-ramp"]} of the run when non-zero) : dice 1 : IoU MSE 1`,
     command: `npx tsx scripts/train-starter.ts ${process.argv.slice(2).join(" ")}`,
-    ...(init ? { warmStart: { from: values.init, training: init.training } } : {}),
+    // The parent's own command (its model.json keeps the rest of its record).
+    ...(init ? { warmStart: { from: values.init, command: init.training.command } } : {}),
     lr: Number(values.lr),
     data: `procedural 'shapes' scenes (generateScene, domain shapes), one scene per step, up to ${values.objects} objects`,
     machine: "2 shared CPU cores, tfjs-wasm single thread",

@@ -89,7 +89,7 @@ export async function amgCommand(p: Parsed, io: Io): Promise<void> {
     externalData: dec.externalData,
     sessionOptions: { threads },
     // Each batch's prompts split across worker threads, one onnxruntime thread each (lowrank-pool.ts).
-    lowRankRunner: lowRankWorkers({ workers: threads ? threads : undefined }),
+    lowRankRunner: lowRankWorkers({ workers: threads || undefined }),
     modelId,
   });
   try {

@@ -4,37 +4,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { shares } from "../../src/amg/node/lowrank-pool.ts";
 import { createOrtAmgDecoder, type OrtAmgDecoder } from "../../src/amg/ort-decoder.ts";
-import { buildDecoderOnnx, initDecoderWeights, samConfig } from "../../src/builder/index.ts";
-import { Rng } from "../../src/builder/random.ts";
-import type { SamEmbedding } from "../../src/embedding/embedding.ts";
+import { buildDecoderOnnx, initDecoderWeights } from "../../src/builder/index.ts";
 import { createNodeBackend, lowRankWorkers } from "../../src/node.ts";
+import { randomEmbedding as embeddingOf, spreadPoints as points, tiny as cfg } from "./tiny-decoder.ts";
 
-const cfg = samConfig("tiny");
 const throughputModel = buildDecoderOnnx(cfg.decoder, initDecoderWeights(cfg.decoder, 5), { variant: "throughput" }).model;
 const backend = createNodeBackend();
-const s = cfg.decoder.embeddingSize;
-const d = cfg.decoder.transformerDim;
-const S = cfg.decoder.inputSize;
 
 let pooled: OrtAmgDecoder;
 let runs: OrtAmgDecoder;
 let local: OrtAmgDecoder;
-
-function embeddingOf(seed: number): SamEmbedding {
-  const rng = new Rng(seed);
-  const data = new Float32Array(d * s * s);
-  for (let i = 0; i < data.length; i++) data[i] = rng.normal();
-  return { data, shape: [1, d, s, s], originalSize: [S, S], inputSize: S, modelId: "" };
-}
-
-function points(n: number, shift = 0): Float32Array {
-  const p = new Float32Array(2 * n);
-  for (let i = 0; i < n; i++) {
-    p[2 * i] = ((i * 37 + shift) % S) + 0.5;
-    p[2 * i + 1] = ((i * 71 + 13) % S) + 0.25;
-  }
-  return p;
-}
 
 beforeAll(async () => {
   pooled = await createOrtAmgDecoder({ backend, decoder: throughputModel, lowRankRunner: lowRankWorkers({ workers: 3 }) });

@@ -6,18 +6,14 @@ import { createOrtAmgDecoder } from "../../src/amg/ort-decoder.ts";
 import type { OrtAmgDecoder } from "../../src/amg/ort-decoder.ts";
 import { generateMasks } from "../../src/amg/generate.ts";
 import type { AmgDecoder } from "../../src/amg/decoder.ts";
-import { buildDecoderOnnx, initDecoderWeights, samConfig } from "../../src/builder/index.ts";
+import { buildDecoderOnnx, initDecoderWeights } from "../../src/builder/index.ts";
 import type { SamEmbedding } from "../../src/embedding/embedding.ts";
 import { createNodeBackend } from "../../src/node.ts";
-import { Rng } from "../../src/builder/random.ts";
+import { randomEmbedding, S, spreadPoints as points, tiny as cfg } from "./tiny-decoder.ts";
 
-const cfg = samConfig("tiny");
 const weights = initDecoderWeights(cfg.decoder, 11);
 const throughputModel = buildDecoderOnnx(cfg.decoder, weights, { variant: "throughput" }).model;
 const backend = createNodeBackend();
-const s = cfg.decoder.embeddingSize;
-const d = cfg.decoder.transformerDim;
-const S = cfg.decoder.inputSize;
 
 let split: OrtAmgDecoder;
 let pair: OrtAmgDecoder;
@@ -28,23 +24,11 @@ beforeAll(async () => {
   split = await createOrtAmgDecoder({ backend, decoder: throughputModel, sessionOptions: { threads: 1 } });
   pair = await createOrtAmgDecoder({ backend, decoder: throughputModel, sessionOptions: { threads: 1 }, lowRank: false });
   plain = await createOrtAmgDecoder({ backend, decoder: throughputModel, sessionOptions: { threads: 1 }, split: false });
-  const rng = new Rng(7);
-  const data = new Float32Array(d * s * s);
-  for (let i = 0; i < data.length; i++) data[i] = rng.normal();
-  embedding = { data, shape: [1, d, s, s], originalSize: [S, S], inputSize: S, modelId: "" };
+  embedding = randomEmbedding(7);
 });
 afterAll(async () => {
   await Promise.all([split?.release(), pair?.release(), plain?.release()]);
 });
-
-function points(n: number): Float32Array {
-  const p = new Float32Array(2 * n);
-  for (let i = 0; i < n; i++) {
-    p[2 * i] = ((i * 37) % S) + 0.5;
-    p[2 * i + 1] = ((i * 71 + 13) % S) + 0.25;
-  }
-  return p;
-}
 
 describe("two-stage AMG decoder", () => {
   it("is used for a throughput export unless turned off", () => {

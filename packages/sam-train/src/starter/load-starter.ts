@@ -9,12 +9,22 @@ import {
   type WeightMap,
 } from "@data-engine/sam-core";
 
-export interface StarterFiles {
+/** A starter folder's model.json: its architecture and the record of its training (command, seed, ...). */
+export interface StarterModel {
   config: SamConfig;
+  training: { seed?: number; command?: string } & Record<string, unknown>;
+}
+
+export interface StarterFiles extends StarterModel {
   encoder: WeightMap;
   decoder: WeightMap;
-  /** model.json's `training` record (command, seed, ...), for a warm-started run's lineage. */
-  training: unknown;
+}
+
+/** Reads and checks a starter folder's model.json. */
+export async function readStarterModel(dir: string): Promise<StarterModel> {
+  const model = JSON.parse(await readFile(join(dir, "model.json"), "utf8")) as Partial<StarterModel>;
+  if (!model.config?.encoder || !model.config.decoder) throw new Error(`${dir}/model.json has no config`);
+  return { config: model.config, training: model.training ?? {} };
 }
 
 /**
@@ -24,9 +34,7 @@ export interface StarterFiles {
  */
 export async function loadStarterFiles(dir: string): Promise<StarterFiles> {
   const file = async (f: string) => new Uint8Array(await readFile(join(dir, f)));
-  const model = JSON.parse(new TextDecoder().decode(await file("model.json"))) as { config?: SamConfig; training?: unknown };
-  if (!model.config?.encoder || !model.config.decoder) throw new Error(`${dir}/model.json has no config`);
-  const config = model.config;
+  const { config, training } = await readStarterModel(dir);
   const enc = readModel(await file("encoder.onnx"));
   const encoder: WeightMap = new Map();
   for (const spec of encoderParamSpecs(config.encoder)) {
@@ -38,5 +46,5 @@ export async function loadStarterFiles(dir: string): Promise<StarterFiles> {
     encoder.set(spec.name, { shape: [...spec.shape], data });
   }
   const decoder = importDecoderWeights(await file("decoder.onnx")).weights;
-  return { config, encoder, decoder, training: model.training ?? null };
+  return { config, training, encoder, decoder };
 }

@@ -11,7 +11,7 @@
  *   { op: "init", graphs: { prepare, tokens, masks }, options, prepared: string[], tokensOutputs: string[], embeddingShape, tokensRun?, masksRun? }
  *   { op: "score", batch, image?: Float32Array, coords, labels, count }  -> { iou: Float32Array }
  *   { op: "masks", batch, prompts: number[] }  -> { lowResMasks: Float32Array } or { missing: true }
- *   { op: "release" }
+ * The pool releases a worker by terminating it (its sessions go with the thread).
  */
 import { parentPort } from "node:worker_threads";
 import * as ort from "onnxruntime-node";
@@ -21,11 +21,11 @@ const KEEP_BATCHES = 2;
 
 /** @type {{ prepare: ort.InferenceSession, tokens: ort.InferenceSession, masks: ort.InferenceSession } | undefined} */
 let sessions;
-/** @type {{ prepared: string[], tokensOutputs: string[], embeddingShape: number[] }} */
+/** @type {{ prepared: string[], tokensOutputs: string[], embeddingShape: number[], tokensRun?: number, masksRun?: number }} */
 let spec;
 /** @type {Record<string, ort.Tensor> | undefined} */
 let prepared;
-/** @type {Map<number, { out: Record<string, ort.Tensor>, count: number }>} */
+/** @type {Map<number, { runs: { start: number, count: number, out: Record<string, ort.Tensor> }[], sUp: ort.Tensor }>} */
 const batches = new Map();
 
 const f32 = (/** @type {ort.Tensor} */ t) => /** @type {Float32Array} */ (t.data);
@@ -135,13 +135,6 @@ async function handle(m) {
       // onnxruntime-node's outputs own their buffers (offset 0, exact length): moved, not copied.
       const moved = whole.byteOffset === 0 && whole.byteLength === whole.buffer.byteLength ? whole : whole.slice();
       return { result: { lowResMasks: moved }, transfer: [moved.buffer] };
-    }
-    case "release": {
-      batches.clear();
-      prepared = undefined;
-      if (sessions) await Promise.all(Object.values(sessions).map((s) => s.release()));
-      sessions = undefined;
-      return {};
     }
     default:
       throw new Error(`unknown op ${m.op}`);

@@ -15,10 +15,10 @@
  * `[heads*T, C]` (each head's token values times its slice of the output projection). The LayerNorm
  * that follows is per position, `LN(y)_i = alpha_i (y_i - mu_i) g + b`, so for any linear map W after
  * it, `LN(Y) W = alpha ⊙ (K W' + A (M W') - mu (g^T W)) + b W` with `W' = diag(g) W` and K the shared
- * image tokens. `K W'` is computed once per image (`prepare`); per prompt only the `[hw, heads*T]` by
- * `[heads*T, n]` product remains. After two layers the form is
+ * image tokens. `K W'` is computed once per image (`prepare`); per prompt only the `[hw, r]` by `[r, n]`
+ * product remains, with `r = heads*(T-1) + 1` (see `imageToToken`). After two layers the form is
  * `X2 W + c = scale ⊙ S + lowrank · mix + E` (see `finalFactors`), `scale = alpha2 alpha1` per position,
- * `lowrank` `[hw, 2 heads T + 4]`, which the graphs keep transposed (`[2 heads T + 4, hw]`, the
+ * `lowrank` `[hw, 2r + 4]`, which the graphs keep transposed (`[2r + 4, hw]`, the
  * `lowrank` output; the attention weights likewise as `A^T`), so that the softmax over each head's T
  * tokens and the products with it run along hw. The per-position LayerNorm statistics come from the
  * factors too (`firstStats`, `secondStats`: Gram matrices of the token updates and prepared per-position
@@ -284,7 +284,7 @@ const twice = (x: Ctx, v: Value) => ops.mul(x.g, v, x.g.constF(2, []));
  * Statistics of `Y1 = K + A0 M0` (the first norm4's input) without forming it. With K centred per
  * position (mean `kbar`, float residue) and `M0c` the rows of M0 centred: `mu1 = kbar + A0 mbar0` and
  * `||Y1 - mu1||^2 = ||K - kbar||^2 + 2 A0 · (K M0^T + (M0c M0c^T / 2) A0^T)`. `K M0^T = V0 (K W0)` per
- * head with `K W0` prepared (`kw0`), so per prompt only `[heads*T, ...]`-sized products run.
+ * head with `K W0` prepared (`kw0`), so per prompt only `[r, ...]`-sized products run.
  */
 function firstStats(x: Ctx, l0: ImageToToken, prepared: Prepared): Stats {
   const { g } = x;
@@ -769,8 +769,9 @@ function masksGraph(c: DecoderConfig, weights: WeightMap, o: Required<AmgLowRank
     // Biases are in mix's last row (see finalFactors).
     const first = ops.add(g, ops.mul(g, scale, cols(sUp, dy1, 2 * q)), ops.matMul(g, lowT, cols(mix, dy1, 2 * q)));
     // The reshape between the Add and the LayerNormalization keeps onnxruntime from fusing them into a
-    // SkipLayerNormalization, which was slower than the two here (groups of 64 channels, 2 threads) in a
-    // scratch profile; `npm run bench:amg-graphs` times the masks graph to check a change against.
+    // SkipLayerNormalization, which was slower than the two here (groups of 64 channels): `npx tsx
+    // bench/amg-graphs.ts --compare FILE --threads 1` (and `--threads 2`) against a build that reshapes
+    // before the Add put the masks graph at 7.72 ms CPU per prompt against 10.94 (9.16 against 11.71).
     let up = ops.reshape(g, first, [0, -1, q]);
     up = ops.gelu(g, ops.layerNorm(g, up, p.get(`${UP}.1.weight`), p.get(`${UP}.1.bias`), 1e-6), o.gelu);
     for (let dy2 = 0; dy2 < 2; dy2++) {
