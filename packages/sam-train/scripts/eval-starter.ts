@@ -4,9 +4,9 @@
  *
  *   npx tsx scripts/eval-starter.ts [--dir models/starter] [--eval 40] [--domain shapes|rings|large] [--start-encoder 0.1]
  *
- * `--start-encoder S` swaps the folder's encoder for the structured start it was trained from (the
- * colour pass-through of src/starter/encoder-init.ts at residual scale S, with model.json's seed and
- * config): whether the decoder needs what the encoder's training changed.
+ * `--start-encoder S` swaps the folder's encoder for the start it was trained from (the colour
+ * pass-through of src/starter/encoder-init.ts at residual scale S, or SAM's random start for S = 0, with
+ * model.json's seed and config): whether the decoder needs what the encoder's training changed.
  */
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -17,6 +17,7 @@ import { createNodeBackend } from "@data-engine/sam-core/node";
 import { evaluate, onnxDecoder } from "../src/evaluate.ts";
 import { sceneSamples } from "../src/starter/eval-starter.ts";
 import { readStarterModel } from "../src/starter/load-starter.ts";
+import { groupingProbe } from "../src/starter/grouping-probe.ts";
 import { promptProbe } from "../src/starter/prompt-probe.ts";
 import { parseSceneDomain } from "../src/starter/scenes.ts";
 import { heldOutSceneSeed, starterEncoderStart } from "../src/starter/train-starter.ts";
@@ -38,10 +39,11 @@ async function startEncoder(scale: number): Promise<Uint8Array> {
   const { config, training } = await readStarterModel(values.dir);
   if (training.seed === undefined) throw new Error(`${values.dir}/model.json has no training seed`);
   const ec = config.encoder;
-  const weights = starterEncoderStart(ec, training.seed, { residualScale: scale });
+  const weights = starterEncoderStart(ec, training.seed, scale > 0 ? { residualScale: scale } : undefined);
   return buildEncoderOnnx(ec, { weights, inputForm: "normalized" }).model;
 }
-const encoder = values["start-encoder"] ? await startEncoder(Number(values["start-encoder"])) : await file("encoder.onnx");
+const swapped = values["start-encoder"] !== undefined;
+const encoder = swapped ? await startEncoder(Number(values["start-encoder"])) : await file("encoder.onnx");
 const c = importDecoderWeights(await file("decoder.onnx")).config;
 const scenes = {
   count: Number(values.eval),
@@ -55,8 +57,9 @@ const full = await sceneSamples(backend, encoder, { ...scenes, grid: "input" });
 const r = await evaluate(c, dec.decode, full);
 const probe = promptProbe(c, dec.decode, await sceneSamples(backend, encoder, { ...scenes, grid: "low" }));
 const p = await probe;
+const grouping = await groupingProbe(backend, encoder, scenes);
 await dec.dispose();
 const f = (x: number) => x.toFixed(3);
 console.log(
-  `${values.dir}${values["start-encoder"] ? ` (decoder on the structured start encoder, scale ${values["start-encoder"]})` : ""} on ${scenes.domain} (${r.masks} masks, ${r.images} scenes at ${c.inputSize} px): 1 click ${f(r.mIoU1Click)} | box ${f(r.mIoUBox)} | clicks ${r.mIoUClicks.map(f).join(" ")} | IoU MAE ${f(r.iouCalibrationMae)} | probe: clicked object ${f(p.own)}, other objects ${f(p.others)}`,
+  `${values.dir}${swapped ? ` (decoder on the encoder's start, ${Number(values["start-encoder"]) > 0 ? `structured, scale ${values["start-encoder"]}` : "SAM's random start"})` : ""} on ${scenes.domain} (${r.masks} masks, ${r.images} scenes at ${c.inputSize} px): 1 click ${f(r.mIoU1Click)} | box ${f(r.mIoUBox)} | clicks ${r.mIoUClicks.map(f).join(" ")} | IoU MAE ${f(r.iouCalibrationMae)} | probe: clicked object ${f(p.own)}, other objects ${f(p.others)} | encoder alone, cell grouping mIoU ${f(grouping)}`,
 );

@@ -19,10 +19,13 @@ import {
 } from "@data-engine/sam-core";
 import { createNodeBackend } from "@data-engine/sam-core/node";
 import { evaluateModel, probeModel } from "../src/starter/eval-starter.ts";
+import { pretrainEncoderGrouping } from "../src/starter/grouping-pretrain.ts";
+import { groupingProbe } from "../src/starter/grouping-probe.ts";
 import { loadStarterFiles } from "../src/starter/load-starter.ts";
 import {
   heldOutSceneSeed,
   starterConfig,
+  starterEncoderStart,
   trainStarter,
   type CurriculumStage,
 } from "../src/starter/train-starter.ts";
@@ -69,6 +72,11 @@ const { values } = parseArgs({
     "dec-lr": { type: "string", default: "1" },
     // identity start of the first decoder layer's value paths, with this scale of random part; "off" = none
     "align-values": { type: "string", default: "off" },
+    // stage 1: train the encoder alone with the grouping loss for this many steps (0 = no stage 1), from
+    // the start --enc-start gives (0 = SAM's random start); stage 2 (--steps) then starts from it
+    "group-steps": { type: "string", default: "0" },
+    "group-lr": { type: "string", default: "1e-3" },
+    "group-minutes": { type: "string", default: "30" },
     // warm start from a starter folder (its model.json config replaces --img/--patch/--dec-heads)
     init: { type: "string" },
     out: { type: "string" },
@@ -107,6 +115,51 @@ const seed = Number(values.seed);
 const init = values.init ? await loadStarterFiles(values.init) : undefined;
 const cfg = init?.config ?? starterConfig(Number(values.img), Number(values.patch), Number(values["dec-heads"]));
 await mkdir(dirname(ckpt), { recursive: true });
+const fileStore = (path: string) => ({
+  load: async () =>
+    readFile(path)
+      .then((b) => new Uint8Array(b))
+      .catch(() => null),
+  save: async (bytes: Uint8Array) => writeFile(path, bytes),
+});
+const backend = createNodeBackend();
+const held = { count: Number(values.eval), firstSeed: heldOutSceneSeed(0), grid: "input" as const };
+
+const groupSteps = Number(values["group-steps"]);
+const groupCkpt = `${ckpt}.grouping`;
+let stage1:
+  | { weights: Awaited<ReturnType<typeof pretrainEncoderGrouping>>["encoder"]; label: string; minutes: number; probe: { start: number; trained: number } }
+  | undefined;
+if (groupSteps > 0) {
+  if (init) throw new Error("--group-steps trains an encoder from a seeded start: it excludes --init");
+  const tg = Date.now();
+  const startLabel = encStart > 0 ? `structured start ${encStart}, seed ${seed}` : `SAM's random start, seed ${seed}`;
+  const start = starterEncoderStart(cfg.encoder, seed, encStart > 0 ? { residualScale: encStart } : undefined);
+  const g = await pretrainEncoderGrouping({
+    config: cfg.encoder,
+    start,
+    startLabel,
+    steps: groupSteps,
+    seed,
+    schedule: { lr: Number(values["group-lr"]), warmupSteps: 30, decay: "cosine", minLrRatio: 0.05 },
+    timeBudgetMs: Number(values["group-minutes"]) * 60_000,
+    checkpoint: { every: 50, store: fileStore(groupCkpt) },
+    onProgress: (p) => {
+      if (p.step % 50 === 0) console.log(`grouping step ${p.step}/${groupSteps} loss ${p.loss.toFixed(4)} lr ${p.lr.toExponential(2)} ${p.ms.toFixed(0)} ms`);
+    },
+  });
+  const minutes = (Date.now() - tg) / 60_000;
+  console.log(`stage 1: ${g.steps} grouping steps in ${minutes.toFixed(1)} min${g.stoppedEarly ? " (time budget reached)" : ""}`);
+  const probeOf = (weights: typeof start) =>
+    groupingProbe(backend, buildEncoderOnnx(cfg.encoder, { weights, inputForm: "normalized" }).model, {
+      ...held,
+      domain: "shapes",
+      size: cfg.encoder.imgSize,
+    });
+  const probe = { start: await probeOf(start), trained: await probeOf(g.encoder) };
+  console.log(`held-out cell grouping mIoU: start ${probe.start.toFixed(4)}, after stage 1 ${probe.trained.toFixed(4)}`);
+  stage1 = { weights: g.encoder, label: `grouping ${g.steps} steps, lr ${values["group-lr"]}, from ${startLabel}`, minutes, probe };
+}
 
 const t0 = Date.now();
 const r = await trainStarter({
@@ -130,18 +183,10 @@ const r = await trainStarter({
   alignValues: values["align-values"] === "off" ? undefined : Number(values["align-values"]),
   encoderLrScale: Number(values["enc-lr"]),
   decoderLrScale: Number(values["dec-lr"]),
-  encoderStart: encStart > 0 ? { residualScale: encStart } : undefined,
+  encoderStart: encStart > 0 && !stage1 ? { residualScale: encStart } : undefined,
+  encoderInit: stage1 && { weights: stage1.weights, label: stage1.label },
   init: init && { encoder: init.encoder, decoder: init.decoder, label: values.init! },
-  checkpoint: {
-    every: 25,
-    store: {
-      load: async () =>
-        readFile(ckpt)
-          .then((b) => new Uint8Array(b))
-          .catch(() => null),
-      save: async (bytes) => writeFile(ckpt, bytes),
-    },
-  },
+  checkpoint: { every: 25, store: fileStore(ckpt) },
   onProgress: (p) => {
     if (p.step % 10 === 0)
       console.log(
@@ -154,8 +199,6 @@ console.log(
   `trained ${r.steps} steps in ${trainMinutes.toFixed(1)} min${r.stoppedEarly ? " (time budget reached)" : ""}`,
 );
 
-const backend = createNodeBackend();
-const held = { count: Number(values.eval), firstSeed: heldOutSceneSeed(0), grid: "input" as const };
 const trained = await evaluateModel(backend, cfg, r.encoder, r.decoder, { ...held, domain: "shapes" });
 const probe = await probeModel(backend, cfg, r.encoder, r.decoder, { ...held, domain: "shapes" });
 console.log("held-out shapes, trained:", JSON.stringify(trained), "prompt probe:", JSON.stringify(probe));
@@ -208,6 +251,10 @@ const model = {
     command: `npx tsx scripts/train-starter.ts ${process.argv.slice(2).join(" ")}`,
     // The parent's own command (its model.json keeps the rest of its record).
     ...(init ? { warmStart: { from: values.init, command: init.training.command } } : {}),
+    // Stage 1 (grouping-pretrain.ts): what the encoder was trained as, and its cell grouping probe.
+    ...(stage1
+      ? { encoderStage: { run: stage1.label, minutes: Math.round(stage1.minutes * 10) / 10, cellGroupingMIoU: tidy(stage1.probe) } }
+      : {}),
     lr: Number(values.lr),
     data: `procedural 'shapes' scenes (generateScene, domain shapes), one scene per step, up to ${values.objects} objects`,
     machine: "2 shared CPU cores, tfjs-wasm single thread",
@@ -223,4 +270,5 @@ const model = {
 };
 await writeFile(join(outDir, "model.json"), JSON.stringify(model, null, 2) + "\n");
 await rm(ckpt, { force: true });
+await rm(groupCkpt, { force: true });
 console.log(`wrote ${outDir}`);

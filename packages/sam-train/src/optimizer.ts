@@ -81,3 +81,30 @@ export function learningRate(s: LrSchedule, step: number, total: number): number
   const min = (s.minLrRatio ?? 0.1) * s.lr;
   return min + 0.5 * (s.lr - min) * (1 + Math.cos(Math.PI * t));
 }
+
+/**
+ * Guards an update: when the loss or the gradients' global norm is not finite, disposes the gradients
+ * and throws `diverged(norm)` (the caller's error names its step and learning rate); otherwise scales
+ * the gradients in place down to a global norm of `clip` (undefined or 0: no clipping). Returns the norm.
+ */
+export function checkAndClip(
+  grads: Map<string, tf.Tensor>,
+  loss: number,
+  clip: number | undefined,
+  diverged: (norm: number) => Error,
+): number {
+  const norm = Math.sqrt(
+    tf.tidy(() => tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))).dataSync()[0]!,
+  );
+  if (!Number.isFinite(norm) || !Number.isFinite(loss)) {
+    for (const g of grads.values()) g.dispose();
+    throw diverged(norm);
+  }
+  if (clip && norm > clip) {
+    for (const [n, g] of grads) {
+      grads.set(n, tf.mul(g, clip / norm));
+      g.dispose();
+    }
+  }
+  return norm;
+}

@@ -1,8 +1,8 @@
 import { decoderParamSpecs, type DecoderConfig, type WeightMap } from "@data-engine/sam-core";
-import { decodeCheckpoint, encodeCheckpoint, type CheckpointStore } from "./checkpoint.ts";
+import type { CheckpointStore } from "./checkpoint.ts";
+import { encodeTrainingState, restoreTrainingState } from "./training-state.ts";
 import { groupSamples, type ImageGroup, type MaskSample } from "./dataset.ts";
 import {
-  CheckpointMismatchError,
   SamTrainError,
   TrainingCancelledError,
   TrainingDivergedError,
@@ -11,7 +11,7 @@ import { PAPER_SIMULATION, simulateObjects, type LossParts, type SimulationOptio
 import { PAPER_LOSS_WEIGHTS, type LossWeights } from "./loss.ts";
 import { decoderConstants, GAUSSIAN } from "./model/decoder.ts";
 import type { TfParams } from "./model/params.ts";
-import { AdamW, learningRate, type LrSchedule } from "./optimizer.ts";
+import { AdamW, checkAndClip, learningRate, type LrSchedule } from "./optimizer.ts";
 import { Prng } from "./random.ts";
 import { initTf, tf } from "./tf/backend.ts";
 
@@ -118,12 +118,6 @@ function pickMasks(g: ImageGroup, max: number, rng: Prng): ImageGroup["masks"] {
     .map((i) => g.masks[i]!);
 }
 
-function globalNorm(grads: Map<string, tf.Tensor>): number {
-  return Math.sqrt(
-    tf.tidy(() => tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))).dataSync()[0]!,
-  );
-}
-
 interface CheckpointMeta {
   fingerprint: string;
   step: number;
@@ -180,39 +174,20 @@ export async function trainDecoder(o: TrainDecoderOptions): Promise<TrainDecoder
   let resumedFrom: number | null = null;
 
   const snapshot = (step: number): Uint8Array =>
-    encodeCheckpoint<CheckpointMeta>({
-      meta: { fingerprint: fp, step, adamT: opt.t, log },
-      tensors: trainable.flatMap((n) => [
-        { name: `p:${n}`, shape: vars.get(n)!.shape, data: vars.get(n)!.dataSync() as Float32Array },
-        { name: `m:${n}`, shape: vars.get(n)!.shape, data: opt.m.get(n)!.dataSync() as Float32Array },
-        { name: `v:${n}`, shape: vars.get(n)!.shape, data: opt.v.get(n)!.dataSync() as Float32Array },
-      ]),
-    });
+    encodeTrainingState<CheckpointMeta>({ fingerprint: fp, step, log }, vars, opt, trainable);
 
   try {
     const saved = o.checkpoint ? await o.checkpoint.store.load() : null;
     if (saved) {
-      const ck = decodeCheckpoint<CheckpointMeta>(saved);
-      if (ck.meta.fingerprint !== fp)
-        throw new CheckpointMismatchError(
-          "the stored checkpoint belongs to a different run (config, data size, seed or trainable set differ)",
-        );
-      const byName = new Map(ck.tensors.map((t) => [t.name, t]));
-      for (const n of trainable) {
-        for (const [kind, target] of [
-          ["p", vars.get(n)!],
-          ["m", opt.m.get(n)!],
-          ["v", opt.v.get(n)!],
-        ] as const) {
-          const t = byName.get(`${kind}:${n}`);
-          if (!t || t.data.length !== target.size)
-            throw new CheckpointMismatchError(`checkpoint lacks ${kind}:${n}`);
-          target.assign(tf.tensor(t.data, target.shape));
-        }
-      }
-      opt.t = ck.meta.adamT;
-      start = ck.meta.step;
-      log = ck.meta.log;
+      const meta = restoreTrainingState<CheckpointMeta>(
+        saved,
+        fp,
+        vars,
+        opt,
+        "the stored checkpoint belongs to a different run (config, data size, seed or trainable set differ)",
+      );
+      start = meta.step;
+      log = meta.log;
       resumedFrom = start;
     }
 
@@ -239,21 +214,16 @@ export async function trainDecoder(o: TrainDecoderOptions): Promise<TrainDecoder
         loss: o.loss ?? PAPER_LOSS_WEIGHTS,
       });
       emb.dispose();
-      const norm = globalNorm(r.grads);
-      if (!Number.isFinite(r.parts.loss) || !Number.isFinite(norm)) {
-        for (const gr of r.grads.values()) gr.dispose();
-        throw new TrainingDivergedError(
-          `loss diverged at step ${step}: loss=${r.parts.loss}, gradient norm=${norm} (lower the learning rate, now ${learningRate(schedule, step, o.steps)}); weights of step ${step - 1} kept`,
-          step,
-        );
-      }
-      if (o.clipGradNorm && norm > o.clipGradNorm) {
-        const k = o.clipGradNorm / norm;
-        for (const [n, gr] of r.grads) {
-          r.grads.set(n, tf.mul(gr, k));
-          gr.dispose();
-        }
-      }
+      checkAndClip(
+        r.grads,
+        r.parts.loss,
+        o.clipGradNorm,
+        (norm) =>
+          new TrainingDivergedError(
+            `loss diverged at step ${step}: loss=${r.parts.loss}, gradient norm=${norm} (lower the learning rate, now ${learningRate(schedule, step, o.steps)}); weights of step ${step - 1} kept`,
+            step,
+          ),
+      );
       const lr = learningRate(schedule, step, o.steps);
       opt.step(r.grads, lr);
       for (const gr of r.grads.values()) gr.dispose();

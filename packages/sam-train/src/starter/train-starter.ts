@@ -9,16 +9,17 @@ import {
   type SamConfig,
   type WeightMap,
 } from "@data-engine/sam-core";
-import { decodeCheckpoint, encodeCheckpoint, type CheckpointStore } from "../checkpoint.ts";
-import { CheckpointMismatchError, TrainingCancelledError, TrainingDivergedError } from "../errors.ts";
+import type { CheckpointStore } from "../checkpoint.ts";
+import { TrainingCancelledError, TrainingDivergedError } from "../errors.ts";
 import { simulateObjects, type SimulationOptions } from "../interactive.ts";
 import { PAPER_LOSS_WEIGHTS, type LossWeights } from "../loss.ts";
 import { decoderConstants, GAUSSIAN } from "../model/decoder.ts";
 import { encoderForward } from "../model/encoder.ts";
 import type { TfParams } from "../model/params.ts";
-import { AdamW, learningRate, type LrSchedule } from "../optimizer.ts";
+import { AdamW, checkAndClip, learningRate, type LrSchedule } from "../optimizer.ts";
 import { Prng } from "../random.ts";
 import { initTf, tf } from "../tf/backend.ts";
+import { encodeTrainingState, restoreTrainingState, type TrainingStateMeta } from "../training-state.ts";
 import { colourPassThroughEncoder, type EncoderStartOptions } from "./encoder-init.ts";
 import { alignPositionalAttention, alignValuePaths } from "./positional-init.ts";
 import { downsampleMask, generateScene, type SceneDomain } from "./scenes.ts";
@@ -91,6 +92,11 @@ export interface StarterOptions {
    * matrix is the init's own (gaussianScale must stay 1).
    */
   init?: { encoder: WeightMap; decoder: WeightMap; label: string };
+  /**
+   * The encoder weights this run starts from (e.g. the grouping stage's, grouping-pretrain.ts) instead of
+   * a seeded start; `label` names them in the run's fingerprint. Excludes encoderStart and init.
+   */
+  encoderInit?: { weights: WeightMap; label: string };
   /** Loss weights (default: the paper's focal 20 : dice 1 : IoU 1). */
   loss?: LossWeights;
   /**
@@ -179,7 +185,8 @@ export async function trainStarter(o: StarterOptions): Promise<StarterResult> {
   const schedule = o.schedule ?? { lr: 8e-4, warmupSteps: 30, decay: "cosine", minLrRatio: 0.05 };
   if (o.init && (o.encoderStart || o.alignPositional || o.alignSelf || o.alignValues !== undefined || (o.gaussianScale ?? 1) !== 1))
     throw new Error("a warm start (init) excludes encoderStart, alignPositional, alignSelf, alignValues and gaussianScale");
-  const encW = o.init?.encoder ?? starterEncoderStart(ec, seed, o.encoderStart);
+  if (o.encoderInit && (o.init || o.encoderStart)) throw new Error("encoderInit excludes init and encoderStart");
+  const encW = o.init?.encoder ?? o.encoderInit?.weights ?? starterEncoderStart(ec, seed, o.encoderStart);
   let decW = o.init?.decoder ?? initDecoderWeights(dc, seed);
   if (o.alignPositional) decW = alignPositionalAttention(decW, dc, o.alignPositional, o.alignSelf ?? 0);
   if (o.alignValues !== undefined) decW = alignValuePaths(decW, dc, o.alignValues);
@@ -231,37 +238,20 @@ export async function trainStarter(o: StarterOptions): Promise<StarterResult> {
     ...(o.alignSelf ? { alignSelf: o.alignSelf } : {}),
     ...(o.encoderStart ? { encoderStart: o.encoderStart } : {}),
     ...(o.init ? { init: o.init.label } : {}),
+    ...(o.encoderInit ? { encoderInit: o.encoderInit.label } : {}),
     ...(o.alignValues !== undefined ? { alignValues: o.alignValues } : {}),
     ...(o.encoderLrScale !== undefined && o.encoderLrScale !== 1 ? { encoderLrScale: o.encoderLrScale } : {}),
     ...(decScale !== 1 ? { decoderLrScale: decScale } : {}),
     loss: o.loss ?? PAPER_LOSS_WEIGHTS,
     focalRamp: o.focalRamp ?? [0.25, 0.6],
   });
-  const snapshot = (step: number) =>
-    encodeCheckpoint({
-      meta: { fingerprint: fp, step, adamT: opt.t, log },
-      tensors: [...vars].flatMap(([n, v]) => [
-        { name: `p:${n}`, shape: v.shape, data: v.dataSync() as Float32Array },
-        { name: `m:${n}`, shape: v.shape, data: opt.m.get(n)!.dataSync() as Float32Array },
-        { name: `v:${n}`, shape: v.shape, data: opt.v.get(n)!.dataSync() as Float32Array },
-      ]),
-    });
+  type Meta = TrainingStateMeta & { log: StarterLog[] };
+  const snapshot = (step: number) => encodeTrainingState<Meta>({ fingerprint: fp, step, log }, vars, opt);
   const saved = o.checkpoint ? await o.checkpoint.store.load() : null;
   if (saved) {
-    const ck = decodeCheckpoint<{ fingerprint: string; step: number; adamT: number; log: StarterLog[] }>(
-      saved,
-    );
-    if (ck.meta.fingerprint !== fp)
-      throw new CheckpointMismatchError("starter checkpoint belongs to another run");
-    const byName = new Map(ck.tensors.map((t) => [t.name, t]));
-    for (const [n, v] of vars) {
-      v.assign(tf.tensor(byName.get(`p:${n}`)!.data, v.shape));
-      opt.m.get(n)!.assign(tf.tensor(byName.get(`m:${n}`)!.data, v.shape));
-      opt.v.get(n)!.assign(tf.tensor(byName.get(`v:${n}`)!.data, v.shape));
-    }
-    opt.t = ck.meta.adamT;
-    start = ck.meta.step;
-    log = ck.meta.log;
+    const meta = restoreTrainingState<Meta>(saved, fp, vars, opt, "starter checkpoint belongs to another run");
+    start = meta.step;
+    log = meta.log;
   }
 
   const ramp = o.focalRamp ?? [0.25, 0.6];
@@ -350,23 +340,12 @@ export async function trainStarter(o: StarterOptions): Promise<StarterResult> {
         for (const t of all) t.dispose();
       }
     }
-    const norm = Math.sqrt(
-      tf.tidy(() => tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))).dataSync()[0]!,
+    checkAndClip(
+      grads,
+      loss,
+      o.clipGradNorm ?? 1,
+      (norm) => new TrainingDivergedError(`starter loss diverged at step ${step} (loss ${loss}, grad norm ${norm})`, step),
     );
-    if (!Number.isFinite(norm) || !Number.isFinite(loss)) {
-      for (const g of grads.values()) g.dispose();
-      throw new TrainingDivergedError(
-        `starter loss diverged at step ${step} (loss ${loss}, grad norm ${norm})`,
-        step,
-      );
-    }
-    const clip = o.clipGradNorm ?? 1;
-    if (norm > clip) {
-      for (const [n, g] of grads) {
-        grads.set(n, tf.mul(g, clip / norm));
-        g.dispose();
-      }
-    }
     const lr = learningRate(schedule, step, o.steps);
     const scaled = encScale !== 1 || decScale !== 1;
     opt.step(grads, lr, scaled ? (n) => (n.startsWith("image_encoder.") ? encScale : decScale) : undefined);
