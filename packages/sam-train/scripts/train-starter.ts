@@ -77,6 +77,10 @@ const { values } = parseArgs({
     "group-steps": { type: "string", default: "0" },
     "group-lr": { type: "string", default: "1e-3" },
     "group-minutes": { type: "string", default: "30" },
+    // weight of the grouping loss on the embedding while the encoder trains in stage 2 (0 = none)
+    "group-aux": { type: "string", default: "0" },
+    // stage 2 starts from the encoder of this starter folder (e.g. a finished run's stage 1), decoder fresh
+    "init-encoder": { type: "string" },
     // warm start from a starter folder (its model.json config replaces --img/--patch/--dec-heads)
     init: { type: "string" },
     out: { type: "string" },
@@ -126,6 +130,8 @@ const backend = createNodeBackend();
 const held = { count: Number(values.eval), firstSeed: heldOutSceneSeed(0), grid: "input" as const };
 
 const groupSteps = Number(values["group-steps"]);
+if (values["init-encoder"] && (groupSteps > 0 || init)) throw new Error("--init-encoder excludes --group-steps and --init");
+const initEncoder = values["init-encoder"] ? await loadStarterFiles(values["init-encoder"]) : undefined;
 const groupCkpt = `${ckpt}.grouping`;
 let stage1:
   | { weights: Awaited<ReturnType<typeof pretrainEncoderGrouping>>["encoder"]; label: string; minutes: number; probe: { start: number; trained: number } }
@@ -183,8 +189,11 @@ const r = await trainStarter({
   alignValues: values["align-values"] === "off" ? undefined : Number(values["align-values"]),
   encoderLrScale: Number(values["enc-lr"]),
   decoderLrScale: Number(values["dec-lr"]),
-  encoderStart: encStart > 0 && !stage1 ? { residualScale: encStart } : undefined,
-  encoderInit: stage1 && { weights: stage1.weights, label: stage1.label },
+  encoderStart: encStart > 0 && !stage1 && !initEncoder ? { residualScale: encStart } : undefined,
+  encoderInit: stage1
+    ? { weights: stage1.weights, label: stage1.label }
+    : initEncoder && { weights: initEncoder.encoder, label: `encoder of ${values["init-encoder"]}` },
+  groupingWeight: Number(values["group-aux"]),
   init: init && { encoder: init.encoder, decoder: init.decoder, label: values.init! },
   checkpoint: { every: 25, store: fileStore(ckpt) },
   onProgress: (p) => {

@@ -1,7 +1,7 @@
 // The starter's encoder stage (grouping-loss.ts, grouping-pretrain.ts): cell labels from masks, the pair
 // loss against a direct computation and finite differences, the decoder-free grouping probe, and the
 // pretraining loop (it lowers the loss on its scenes, is deterministic, resumes exactly, refuses another
-// run's checkpoint, hands its encoder to trainStarter).
+// run's checkpoint, hands its encoder to trainStarter), and the grouping loss added in stage 2.
 import { describe, expect, it } from "vitest";
 import { initEncoderWeights, type BinaryMask, type WeightMap } from "@data-engine/sam-core";
 import { CheckpointMismatchError } from "../src/errors.ts";
@@ -175,5 +175,26 @@ describe("grouping pretraining", () => {
         encoderStart: {},
       }),
     ).rejects.toThrow(/excludes/);
+  }, 120_000);
+
+  it("adds the grouping loss to the encoder's gradient in stage 2 when asked (groupingWeight)", async () => {
+    const cfg = starterConfig(64, 8, 4);
+    const run = (groupingWeight: number, encoderLrScale: number) =>
+      trainStarter({
+        config: cfg,
+        steps: 2,
+        seed: 4,
+        maxObjects: 3,
+        simulation: { pointRounds: 1, maskOnlyRounds: 0, boxProbability: 0.5 },
+        loss: { focal: 0, dice: 1, iou: 1 },
+        encoderLrScale,
+        groupingWeight,
+        encoderInit: { weights: base.start, label: "random 3" },
+      });
+    const [plain, grouped, frozen] = await Promise.all([run(0, 1), run(1, 1), run(1, 0)]);
+    expect(equal(plain.encoder, base.start)).toBe(false);
+    expect(equal(grouped.encoder, plain.encoder)).toBe(false);
+    // a frozen encoder stays frozen whatever the grouping weight
+    expect(equal(frozen.encoder, base.start)).toBe(true);
   }, 120_000);
 });

@@ -1,5 +1,6 @@
-// Builds a SAM-architecture model with sam-core's builder (seeded weights) and registers it: the demo's
-// model until a trained starter model ships. "tiny" encodes a photo in well under a second on a CPU.
+// Builds a SAM-architecture model with sam-core's builder (seeded weights) and registers it: the seed's
+// alternative to the trained starter model (modelConfig "tiny" | "vit_b"), for tests and benchmarks that
+// need a given architecture. "tiny" encodes a photo in well under a second on a CPU.
 import { buildDecoderOnnx, buildEncoderOnnx, initDecoderWeights, samConfig, type SamConfigName } from "@data-engine/sam-core";
 import type { ModelVersion } from "@data-engine/db";
 import type { Services } from "../services.ts";

@@ -21,6 +21,7 @@ import { Prng } from "../random.ts";
 import { initTf, tf } from "../tf/backend.ts";
 import { encodeTrainingState, restoreTrainingState, type TrainingStateMeta } from "../training-state.ts";
 import { colourPassThroughEncoder, type EncoderStartOptions } from "./encoder-init.ts";
+import { cellSegments, groupingLoss, pairTargets } from "./grouping-loss.ts";
 import { alignPositionalAttention, alignValuePaths } from "./positional-init.ts";
 import { downsampleMask, generateScene, type SceneDomain } from "./scenes.ts";
 
@@ -97,6 +98,12 @@ export interface StarterOptions {
    * a seeded start; `label` names them in the run's fingerprint. Excludes encoderStart and init.
    */
   encoderInit?: { weights: WeightMap; label: string };
+  /**
+   * Weight of the grouping loss (grouping-loss.ts) added on the embedding while the encoder trains
+   * (0 or undefined: none), so that the decoder's gradient cannot pull the encoder away from telling the
+   * scene's objects apart. Part of the run's fingerprint.
+   */
+  groupingWeight?: number;
   /** Loss weights (default: the paper's focal 20 : dice 1 : IoU 1). */
   loss?: LossWeights;
   /**
@@ -239,6 +246,7 @@ export async function trainStarter(o: StarterOptions): Promise<StarterResult> {
     ...(o.encoderStart ? { encoderStart: o.encoderStart } : {}),
     ...(o.init ? { init: o.init.label } : {}),
     ...(o.encoderInit ? { encoderInit: o.encoderInit.label } : {}),
+    ...(o.groupingWeight ? { groupingWeight: o.groupingWeight } : {}),
     ...(o.alignValues !== undefined ? { alignValues: o.alignValues } : {}),
     ...(o.encoderLrScale !== undefined && o.encoderLrScale !== 1 ? { encoderLrScale: o.encoderLrScale } : {}),
     ...(decScale !== 1 ? { decoderLrScale: decScale } : {}),
@@ -320,7 +328,16 @@ export async function trainStarter(o: StarterOptions): Promise<StarterResult> {
       emb.dispose();
       const grads = new Map(r.grads);
       if (!frozenEncoder) {
-        const encGrads = tf.grads(encF)(encTensors, r.embeddingGrad!);
+        const dEmb = r.embeddingGrad!;
+        const pairs = o.groupingWeight ? pairTargets(cellSegments(scene.masks, S, dc.embeddingSize)) : null;
+        // With the grouping loss: the gradient of <embedding, dL/dembedding> + w * grouping(embedding)
+        // is the decoder's gradient plus the grouping one, in one encoder backward pass.
+        const encGrads = pairs
+          ? tf.grads((...xs: tf.Tensor[]) => {
+              const e = encF(...xs);
+              return tf.add(tf.sum(tf.mul(e, dEmb)), tf.mul(groupingLoss(e, pairs), o.groupingWeight!));
+            })(encTensors)
+          : tf.grads(encF)(encTensors, dEmb);
         r.embeddingGrad!.dispose();
         encNames.forEach((n, i) => grads.set(n, encGrads[i]!));
       }
