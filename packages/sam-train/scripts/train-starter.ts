@@ -1,11 +1,14 @@
 /*
  * Trains the starter model (SAM architecture: the `tiny` sizes at a chosen input side and patch, see
  * starterConfig) from scratch on procedural scenes and writes {encoder.onnx, decoder.onnx,
- * decoder-throughput.onnx, model.json} to models/starter/ (or --out). Resumes from .cache/starter.ckpt
- * (or --ckpt) when killed. --quick only prints held-out metrics and the prompt probe (comparison runs).
- * The shipped model's exact command is in the README ("Starter model") and in model.json.
+ * decoder-throughput.onnx, model.json} to models/starter/ (or --out). With --group-steps N, stage 1
+ * first trains the encoder alone on the grouping loss (src/starter/grouping-pretrain.ts); stage 2
+ * (--steps) trains the decoder (and the encoder unless --enc-lr 0) on it. Resumes from
+ * .cache/starter.ckpt (or --ckpt; stage 1 from that path + ".grouping") when killed. --quick only prints
+ * held-out metrics and the prompt probe (comparison runs). The shipped model's exact command is in the
+ * README ("Starter model") and in model.json.
  *
- *   npx tsx scripts/train-starter.ts --steps 3000 --minutes 36 --img 128 --patch 8 --dec-heads 4 --sim 1,0
+ *   npx tsx scripts/train-starter.ts --group-steps 4000 --steps 2800 --enc-lr 0 --dec-heads 4 --sim 1,0 --quick
  */
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -16,6 +19,7 @@ import {
   buildEncoderOnnx,
   initDecoderWeights,
   initEncoderWeights,
+  type WeightMap,
 } from "@data-engine/sam-core";
 import { createNodeBackend } from "@data-engine/sam-core/node";
 import { evaluateModel, probeModel } from "../src/starter/eval-starter.ts";
@@ -133,9 +137,7 @@ const groupSteps = Number(values["group-steps"]);
 if (values["init-encoder"] && (groupSteps > 0 || init)) throw new Error("--init-encoder excludes --group-steps and --init");
 const initEncoder = values["init-encoder"] ? await loadStarterFiles(values["init-encoder"]) : undefined;
 const groupCkpt = `${ckpt}.grouping`;
-let stage1:
-  | { weights: Awaited<ReturnType<typeof pretrainEncoderGrouping>>["encoder"]; label: string; minutes: number; probe: { start: number; trained: number } }
-  | undefined;
+let stage1: { weights: WeightMap; label: string; minutes: number; probe: { start: number; trained: number } } | undefined;
 if (groupSteps > 0) {
   if (init) throw new Error("--group-steps trains an encoder from a seeded start: it excludes --init");
   const tg = Date.now();
