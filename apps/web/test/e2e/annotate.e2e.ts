@@ -16,6 +16,7 @@ interface Stats {
   draftArea: number;
   candidates: number;
   candidateIndex: number;
+  drawnCandidate: number | null;
   saved: number;
   hovers: number;
 }
@@ -85,16 +86,15 @@ it("annotates an image with clicks and a box, saves, and shows the masks after a
     await expect.poll(async () => page.getByTestId("draft-info").textContent()).toContain("1 point ");
     await expect.poll(async () => (await stats(page)).draftArea).toBe(drawn);
     s = await stats(page);
-    // Cycling candidates changes the choice (and, for this random model, the drawn pixels of some).
-    const areas = new Set<number>([s.draftArea]);
+    // Cycling candidates changes the choice, and the draft layer then shows that candidate's pixels
+    // (whether their areas differ is the model's business: the starter's three are often the same).
     const first = s.candidateIndex;
+    expect(s.drawnCandidate).toBe(first);
     for (let i = 1; i <= 3; i++) {
       await page.keyboard.press("Tab");
       await expect.poll(async () => (await stats(page)).candidateIndex).toBe((first + i) % 3);
-      await page.waitForTimeout(100);
-      areas.add((await stats(page)).draftArea);
+      await expect.poll(async () => (await stats(page)).drawnCandidate).toBe((first + i) % 3);
     }
-    expect(areas.size).toBeGreaterThan(1);
     // Choose a non-empty candidate, add a background click (refinement from the low-res logits).
     for (let i = 0; i < 3 && (await stats(page)).draftArea === 0; i++) {
       await page.keyboard.press("Tab");

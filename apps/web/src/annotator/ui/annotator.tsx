@@ -56,6 +56,8 @@ export interface AnnotatorStats {
   draftArea: number;
   candidates: number;
   candidateIndex: number;
+  /** The candidate whose pixels the draft layer shows (null: no SAM result drawn). */
+  drawnCandidate: number | null;
   saved: number;
   /** Hover previews drawn. */
   hovers: number;
@@ -68,7 +70,7 @@ const PRELOAD_COUNT = 2;
 
 function statsObject(): AnnotatorStats {
   const w = window as unknown as { __annotator?: AnnotatorStats };
-  w.__annotator ??= { phase: "loading", readyAt: null, threads: 0, crossOriginIsolated: false, decoderFromCache: false, clickToDrawn: [], decodeMs: [], draftArea: 0, candidates: 0, candidateIndex: 0, saved: 0, hovers: 0 };
+  w.__annotator ??= { phase: "loading", readyAt: null, threads: 0, crossOriginIsolated: false, decoderFromCache: false, clickToDrawn: [], decodeMs: [], draftArea: 0, candidates: 0, candidateIndex: 0, drawnCandidate: null, saved: 0, hovers: 0 };
   return w.__annotator;
 }
 
@@ -142,10 +144,12 @@ export function Annotator(props: AnnotatorProps) {
     });
   }, [draw]);
 
-  const setDraftLayer = useCallback((r: RenderResult | null) => {
+  const setDraftLayer = useCallback((r: RenderResult | null, candidate: number | null) => {
     if (r) layers.current.draft = putLayer(layers.current.draft, r.rgba, r.width, r.height);
     else if (layers.current.draft) layers.current.draft.getContext("2d")!.clearRect(0, 0, layers.current.draft.width, layers.current.draft.height);
-    statsObject().draftArea = r?.area ?? 0;
+    const s = statsObject();
+    s.draftArea = r?.area ?? 0;
+    s.drawnCandidate = r ? candidate : null;
   }, []);
 
   const shapeOf = (d: DraftState): DraftShape => ({ result: d.result ? { resultId: d.result.resultId, index: d.result.index } : null, baseMaskId: d.target?.maskId ?? null, edits: d.edits });
@@ -161,14 +165,14 @@ export function Annotator(props: AnnotatorProps) {
     const d = sessionRef.current.present;
     const seq = ++renderSeq.current;
     if (!client || (!d.result && !d.target && d.edits.length === 0)) {
-      setDraftLayer(null);
+      setDraftLayer(null, null);
       draw();
       return;
     }
     try {
       const r = await client.call("render", { draft: shapeOf(d), color: labelColor(d.labelClassId) });
       if (seq !== renderSeq.current) return;
-      setDraftLayer(r);
+      setDraftLayer(r, d.result?.index ?? null);
       draw();
     } catch (err) {
       setNotice({ tone: "error", text: errorMessage(err) });
@@ -217,7 +221,7 @@ export function Annotator(props: AnnotatorProps) {
         await renderDraft();
       } else {
         renderSeq.current++;
-        setDraftLayer(r.render);
+        setDraftLayer(r.render, r.index);
         draw();
       }
       const s = statsObject();
