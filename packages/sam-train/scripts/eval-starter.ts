@@ -1,6 +1,7 @@
 /*
  * Evaluates shipped starter files (models/starter/, or --dir) with onnxruntime on held-out scenes: the
- * README table's metrics plus the prompt probe (does the mask follow the click?).
+ * README table's metrics plus the prompt probe (does the mask follow the click?) and the encoder's cell
+ * grouping probe (src/starter/grouping-probe.ts, on the same encoded scenes).
  *
  *   npx tsx scripts/eval-starter.ts [--dir models/starter] [--eval 40] [--domain shapes|rings|large] [--start-encoder 0.1]
  *
@@ -17,7 +18,7 @@ import { createNodeBackend } from "@data-engine/sam-core/node";
 import { evaluate, onnxDecoder } from "../src/evaluate.ts";
 import { sceneSamples } from "../src/starter/eval-starter.ts";
 import { readStarterModel } from "../src/starter/load-starter.ts";
-import { groupingProbe } from "../src/starter/grouping-probe.ts";
+import { samplesGroupingIoU } from "../src/starter/grouping-probe.ts";
 import { promptProbe } from "../src/starter/prompt-probe.ts";
 import { parseSceneDomain } from "../src/starter/scenes.ts";
 import { heldOutSceneSeed, starterEncoderStart } from "../src/starter/train-starter.ts";
@@ -57,7 +58,7 @@ const full = await sceneSamples(backend, encoder, { ...scenes, grid: "input" });
 const r = await evaluate(c, dec.decode, full);
 const probe = promptProbe(c, dec.decode, await sceneSamples(backend, encoder, { ...scenes, grid: "low" }));
 const p = await probe;
-const grouping = await groupingProbe(backend, encoder, scenes);
+const grouping = samplesGroupingIoU(full, c);
 await dec.dispose();
 const f = (x: number) => x.toFixed(3);
 console.log(

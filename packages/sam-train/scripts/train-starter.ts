@@ -159,10 +159,10 @@ if (groupSteps > 0) {
   const minutes = (Date.now() - tg) / 60_000;
   console.log(`stage 1: ${g.steps} grouping steps in ${minutes.toFixed(1)} min${g.stoppedEarly ? " (time budget reached)" : ""}`);
   const probeOf = (weights: typeof start) =>
-    groupingProbe(backend, buildEncoderOnnx(cfg.encoder, { weights, inputForm: "normalized" }).model, {
-      ...held,
+    groupingProbe(backend, buildEncoderOnnx(cfg.encoder, { weights, inputForm: "normalized" }).model, cfg.decoder, {
+      count: held.count,
+      firstSeed: held.firstSeed,
       domain: "shapes",
-      size: cfg.encoder.imgSize,
     });
   const probe = { start: await probeOf(start), trained: await probeOf(g.encoder) };
   console.log(`held-out cell grouping mIoU: start ${probe.start.toFixed(4)}, after stage 1 ${probe.trained.toFixed(4)}`);

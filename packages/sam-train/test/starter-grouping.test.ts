@@ -6,7 +6,8 @@ import { describe, expect, it } from "vitest";
 import { initEncoderWeights, type BinaryMask, type WeightMap } from "@data-engine/sam-core";
 import { CheckpointMismatchError } from "../src/errors.ts";
 import { initTf, tf } from "../src/tf/backend.ts";
-import { cellGroupingIoU, cellSegments, groupingLoss, pairTargets } from "../src/starter/grouping-loss.ts";
+import { cellSegments, groupingLoss, pairTargets } from "../src/starter/grouping-loss.ts";
+import { cellGroupingIoU } from "../src/starter/grouping-probe.ts";
 import { pretrainEncoderGrouping } from "../src/starter/grouping-pretrain.ts";
 import { starterConfig, trainStarter } from "../src/starter/train-starter.ts";
 
@@ -113,11 +114,19 @@ describe("grouping loss", () => {
 
 describe("grouping pretraining", () => {
   // 8 px patches: an 8x8 grid, so that most 64 px scenes have cells of two or more segments
-  const ec = starterConfig(64, 8, 4).encoder;
+  const cfg = starterConfig(64, 8, 4);
+  const ec = cfg.encoder;
   const base = { config: ec, start: initEncoderWeights(ec, 3), startLabel: "random 3", seed: 2 };
   const memory = () => {
     let bytes: Uint8Array | null = null;
     return { load: async () => bytes, save: async (b: Uint8Array) => void (bytes = b) };
+  };
+  // Stage 2 (trainStarter) on the same config: one prompt per object, no corrections, dice + IoU.
+  const stage2 = {
+    config: cfg,
+    maxObjects: 3,
+    simulation: { pointRounds: 1, maskOnlyRounds: 0, boxProbability: 0.5 },
+    loss: { focal: 0, dice: 1, iou: 1 },
   };
   const equal = (a: WeightMap, b: WeightMap) =>
     [...a].every(([n, t]) => t.data.every((v, i) => v === b.get(n)!.data[i]));
@@ -155,18 +164,14 @@ describe("grouping pretraining", () => {
       pretrainEncoderGrouping({ ...base, seed: 5, steps: 4, checkpoint: { store, every: 100 } }),
     ).rejects.toBeInstanceOf(CheckpointMismatchError);
 
-    const cfg = starterConfig(64, 8, 4);
-    const stage2 = await trainStarter({
-      config: cfg,
+    const handedOver = await trainStarter({
+      ...stage2,
       steps: 1,
       seed: 9,
-      maxObjects: 3,
-      simulation: { pointRounds: 1, maskOnlyRounds: 0, boxProbability: 0.5 },
-      loss: { focal: 0, dice: 1, iou: 1 },
       encoderLrScale: 0,
       encoderInit: { weights: once.encoder, label: "stage 1" },
     });
-    expect(equal(stage2.encoder, once.encoder)).toBe(true);
+    expect(equal(handedOver.encoder, once.encoder)).toBe(true);
     await expect(
       trainStarter({
         config: cfg,
@@ -178,15 +183,11 @@ describe("grouping pretraining", () => {
   }, 120_000);
 
   it("adds the grouping loss to the encoder's gradient in stage 2 when asked (groupingWeight)", async () => {
-    const cfg = starterConfig(64, 8, 4);
     const run = (groupingWeight: number, encoderLrScale: number) =>
       trainStarter({
-        config: cfg,
+        ...stage2,
         steps: 2,
         seed: 4,
-        maxObjects: 3,
-        simulation: { pointRounds: 1, maskOnlyRounds: 0, boxProbability: 0.5 },
-        loss: { focal: 0, dice: 1, iou: 1 },
         encoderLrScale,
         groupingWeight,
         encoderInit: { weights: base.start, label: "random 3" },
